@@ -184,6 +184,11 @@ public abstract class ServerProcess implements AutoCloseable {
         return config;
     }
 
+    /** A new plaintext gRPC channel to the client port; the caller shuts it down. */
+    public final ManagedChannel newChannel() {
+        return ManagedChannelBuilder.forAddress("127.0.0.1", clientPort).usePlaintext().build();
+    }
+
     /** Pid of the current (or last) process. */
     public final synchronized long pid() {
         requireStarted();
@@ -264,7 +269,7 @@ public abstract class ServerProcess implements AutoCloseable {
     private void awaitReady() {
         Duration timeout = startTimeout();
         Instant deadline = Instant.now().plus(timeout);
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", clientPort).usePlaintext().build();
+        ManagedChannel channel = newChannel();
         String lastError = "no attempt";
         try {
             MaintenanceGrpc.MaintenanceBlockingStub stub = MaintenanceGrpc.newBlockingStub(channel);
