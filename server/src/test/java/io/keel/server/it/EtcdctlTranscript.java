@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -22,6 +23,9 @@ public final class EtcdctlTranscript {
     public record Entry(EtcdctlScript.Step step, Etcdctl.Result raw, List<String> lines) {
     }
 
+    /** Bound on one scripted run; a healthy run of the compat script takes a few seconds. */
+    public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(60);
+
     private final String serverLabel;
     private final List<Entry> entries;
 
@@ -30,16 +34,38 @@ public final class EtcdctlTranscript {
         this.entries = List.copyOf(entries);
     }
 
-    /** Runs every step of {@code script} in order against {@code server}. */
-    public static EtcdctlTranscript record(String serverLabel, EtcdctlScript script, ServerProcess server) {
+    /**
+     * Runs every step of {@code script} in order against {@code server}. If the server process dies, or the
+     * whole run exceeds {@code budget} (a hung server makes every etcdctl wait for its timeouts), the
+     * remaining steps are not run and are recorded with exit code -1 and the reason, so the comparison
+     * still reports them and the test stays bounded in time.
+     */
+    public static EtcdctlTranscript record(String serverLabel, EtcdctlScript script, ServerProcess server,
+                                           Duration budget) {
         Etcdctl etcdctl = new Etcdctl(server.clientEndpoint());
         TranscriptMasker masker = TranscriptMasker.forServer(server);
         List<Entry> entries = new ArrayList<>();
+        long deadlineNanos = System.nanoTime() + budget.toNanos();
+        String notRun = null;
         for (EtcdctlScript.Step step : script.steps()) {
-            Etcdctl.Result result = etcdctl.run(step.args(), step.stdin());
+            if (notRun == null && !server.isAlive()) {
+                notRun = "NOT RUN: " + server.kind() + " exited with code " + server.exitCode().orElse(-1)
+                        + " (log: " + server.logFile() + ")";
+            }
+            if (notRun == null && System.nanoTime() - deadlineNanos > 0) {
+                notRun = "NOT RUN: the run exceeded its time budget of " + budget;
+            }
+            Etcdctl.Result result = notRun != null
+                    ? new Etcdctl.Result(-1, "", notRun + "\n")
+                    : etcdctl.run(step.args(), step.stdin());
             entries.add(new Entry(step, result, render(step, result, masker)));
         }
         return new EtcdctlTranscript(serverLabel, entries);
+    }
+
+    /** {@link #record(String, EtcdctlScript, ServerProcess, Duration)} with {@link #DEFAULT_BUDGET}. */
+    public static EtcdctlTranscript record(String serverLabel, EtcdctlScript script, ServerProcess server) {
+        return record(serverLabel, script, server, DEFAULT_BUDGET);
     }
 
     /** Builds a transcript from given results (for tests of the comparison itself). */

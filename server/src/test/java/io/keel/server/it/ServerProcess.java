@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -187,6 +188,11 @@ public abstract class ServerProcess implements AutoCloseable {
     /** A new plaintext gRPC channel to the client port; the caller shuts it down. */
     public final ManagedChannel newChannel() {
         return ManagedChannelBuilder.forAddress("127.0.0.1", clientPort).usePlaintext().build();
+    }
+
+    /** The exit code of the current (or last) process, or empty while it runs or before the first start. */
+    public final synchronized OptionalInt exitCode() {
+        return process == null || process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
     }
 
     /** Pid of the current (or last) process. */

@@ -11,6 +11,7 @@ import java.net.Socket;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,6 +63,22 @@ class ServerProcessIT {
         }
         assertThat(root).doesNotExist();
         assertThat(log).exists();
+    }
+
+    @Test
+    void aTranscriptAgainstADeadServerRecordsNotRunStepsWithoutWaiting() {
+        try (EtcdProcess etcd = EtcdProcess.started(ServerConfig.named("dead"))) {
+            etcd.kill9();
+            assertThat(etcd.exitCode()).hasValue(137);
+            long startNanos = System.nanoTime();
+            EtcdctlScript script = EtcdctlScript.parse("put a 1\nget a");
+            EtcdctlTranscript transcript = EtcdctlTranscript.record("etcd", script, etcd);
+            assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(Duration.ofSeconds(2));
+            assertThat(transcript.entries()).hasSize(2).allSatisfy(e -> {
+                assertThat(e.raw().exitCode()).isEqualTo(-1);
+                assertThat(e.raw().stderr()).startsWith("NOT RUN: etcd exited with code 137");
+            });
+        }
     }
 
     @Test
