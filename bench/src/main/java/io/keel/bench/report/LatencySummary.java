@@ -98,7 +98,7 @@ public record LatencySummary(
     long[] counts = new long[marks.length];
     int bi = 0;
     for (HistogramIterationValue v : h.recordedValues()) {
-      long value = Math.max(fastest, Math.min(slowest, h.highestEquivalentValue(v.getValueIteratedTo())));
+      long value = Math.max(fastest, Math.min(slowest, h.lowestEquivalentValue(v.getValueIteratedTo())));
       while (value > marks[bi] && bi < marks.length - 1) {
         bi++;
       }
