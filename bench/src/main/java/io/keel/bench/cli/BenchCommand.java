@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks over the etcd v3 gRPC API (loopback targets only)",
-    subcommands = {KvCommand.class})
+    subcommands = {KvCommand.class, CompareCommand.class})
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec
