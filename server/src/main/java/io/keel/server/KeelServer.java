@@ -9,7 +9,7 @@ import io.keel.server.api.ClusterService;
 import io.keel.server.api.Headers;
 import io.keel.server.api.KvService;
 import io.keel.server.api.MaintenanceService;
-import io.keel.server.apply.Applier;
+import io.keel.server.raft.RaftMember;
 import io.keel.server.metrics.MetricsHttpServer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -27,7 +27,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +43,10 @@ public final class KeelServer implements AutoCloseable {
   private final ServerConfig config;
   private final PrometheusMeterRegistry registry;
   private final MvccStore store;
-  private final Applier applier;
+  private final AtomicLong raftTerm = new AtomicLong();
+  private RaftMember member;
   private final List<Server> grpcServers = new ArrayList<>();
+  private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean closed;
@@ -57,8 +61,10 @@ public final class KeelServer implements AutoCloseable {
 
     Path kvDir = config.dataDir().resolve("member").resolve("kv");
     Files.createDirectories(kvDir);
-    this.store = MvccStore.open(MvccStore.Options.of(kvDir).syncWrites(true).meterRegistry(registry).maxTxnOps(config.maxTxnOps()));
-    this.applier = new Applier(store, config.applyQueueCapacity(), registry);
+    // The Raft WAL is the durability point: the store's own writes need no fsync, and after a crash the
+    // entries past the store's applied index are replayed from the WAL.
+    this.store = MvccStore.open(MvccStore.Options.of(kvDir).syncWrites(false).meterRegistry(registry)
+        .maxTxnOps(config.maxTxnOps()));
   }
 
   /** Opens the store and starts serving; throws with a clear message if an address is taken. */
@@ -75,12 +81,32 @@ public final class KeelServer implements AutoCloseable {
 
   private void serve() throws IOException {
     MemberIdentity id = MemberIdentity.of(config);
-    LongSupplier raftTerm = () -> 1L; // single member: one term until Raft arrives
-    Headers headers = new Headers(id.clusterId(), id.memberId(), raftTerm, store::currentRevision);
-    Member self = Member.newBuilder().setID(id.memberId()).setName(config.name())
-        .addAllPeerURLs(config.initialAdvertisePeerUrls().stream().map(URI::toString).toList())
-        .addAllClientURLs(config.advertiseClientUrls().stream().map(URI::toString).toList())
-        .build();
+    Headers headers = new Headers(id.clusterId(), id.memberId(), raftTerm::get, store::currentRevision);
+    Map<Long, URI> voters = id.voters(config);
+    member = RaftMember.start(id.clusterId(), id.memberId(), voters, config.dataDir().resolve("member").resolve("wal"),
+        store, headers, raftTerm, settings(config), registry);
+    for (URI url : config.listenPeerUrls()) {
+      Server peer = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
+          .maxInboundMessageSize(member.maxPeerInboundBytes())
+          .permitKeepAliveTime(5, TimeUnit.SECONDS)
+          .permitKeepAliveWithoutCalls(true)
+          .addService(member.peerService())
+          .build();
+      try {
+        peer.start();
+      } catch (IOException e) {
+        throw new IOException("cannot listen for peers on " + url + ": " + e.getMessage(), e);
+      }
+      peerServers.add(peer);
+    }
+    List<Member> members = new ArrayList<>();
+    for (Map.Entry<String, Long> e : new TreeMap<>(id.memberIds()).entrySet()) {
+      boolean self = e.getKey().equals(config.name());
+      members.add(Member.newBuilder().setID(e.getValue()).setName(e.getKey())
+          .addAllPeerURLs(config.initialCluster().get(e.getKey()).stream().map(URI::toString).toList())
+          .addAllClientURLs(self ? config.advertiseClientUrls().stream().map(URI::toString).toList() : List.of())
+          .build());
+    }
     RequestValidator validator = new RequestValidator(config.maxTxnOps());
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
 
@@ -90,9 +116,9 @@ public final class KeelServer implements AutoCloseable {
           .maxConcurrentCallsPerConnection(config.maxConcurrentStreams())
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
-          .addService(new KvService(store, applier, validator, headers, config.maxRequestBytes()))
-          .addService(new MaintenanceService(store, headers, raftTerm, quotaBytes()))
-          .addService(new ClusterService(headers, List.of(self)))
+          .addService(new KvService(store, member, validator, headers, config.maxRequestBytes()))
+          .addService(new MaintenanceService(store, member, headers, members, quotaBytes()))
+          .addService(new ClusterService(headers, members))
           .intercept(metrics)
           .build();
       try {
@@ -109,9 +135,17 @@ public final class KeelServer implements AutoCloseable {
         throw new IOException("cannot listen for metrics on " + url + ": " + e.getMessage(), e);
       }
     }
-    LOG.info("member {} ({}) of cluster {} at revision {}; ready to serve client requests on {}",
-        config.name(), Long.toHexString(id.memberId()), Long.toHexString(id.clusterId()),
+    LOG.info("member {} ({}) of cluster {} ({} members) at revision {}; ready to serve client requests on {}",
+        config.name(), Long.toHexString(id.memberId()), Long.toHexString(id.clusterId()), voters.size(),
         store.currentRevision(), config.listenClientUrls());
+  }
+
+  private static RaftMember.Settings settings(ServerConfig c) {
+    RaftMember.Settings d = RaftMember.Settings.DEFAULT;
+    int electionTicks = (int) Math.max(5, c.electionTimeoutMs() / c.heartbeatIntervalMs());
+    return new RaftMember.Settings(c.heartbeatIntervalMs(), electionTicks, c.requestTimeoutMs(),
+        d.maxPendingProposals(), d.maxPendingReads(), d.inboxCapacity(), d.maxSizePerMsgBytes(),
+        d.maxUncommittedBytes());
   }
 
   private long quotaBytes() {
@@ -120,6 +154,10 @@ public final class KeelServer implements AutoCloseable {
 
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  public RaftMember member() {
+    return member;
   }
 
   public MvccStore store() {
@@ -142,6 +180,7 @@ public final class KeelServer implements AutoCloseable {
     }
     closed = true;
     LOG.info("member {} stopping", config.name());
+    peerServers.forEach(Server::shutdownNow); // peers' streams never end by themselves; Raft copes
     grpcServers.forEach(Server::shutdown);
     for (Server s : grpcServers) {
       try {
@@ -154,10 +193,8 @@ public final class KeelServer implements AutoCloseable {
       }
     }
     metricsServers.forEach(MetricsHttpServer::close);
-    try {
-      applier.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (member != null) {
+      member.close();
     }
     store.close();
     registry.close();

@@ -14,6 +14,13 @@ import java.util.TreeMap;
  */
 public record MemberIdentity(long memberId, long clusterId, Map<String, Long> memberIds) {
 
+  /** Each member's id with its first peer URL: the Raft group as the initial cluster describes it. */
+  public Map<Long, URI> voters(ServerConfig config) {
+    Map<Long, URI> out = new TreeMap<>();
+    memberIds.forEach((name, id) -> out.put(id, config.initialCluster().get(name).get(0)));
+    return out;
+  }
+
   public static MemberIdentity of(ServerConfig config) {
     Map<String, Long> ids = new TreeMap<>();
     for (Map.Entry<String, List<URI>> e : config.initialCluster().entrySet()) {
@@ -24,7 +31,7 @@ public record MemberIdentity(long memberId, long clusterId, Map<String, Long> me
     for (long id : sorted) {
       sha.update(longBytes(id));
     }
-    long clusterId = firstLong(sha.digest());
+    long clusterId = firstLong(sha.digest()) & Long.MAX_VALUE;
     return new MemberIdentity(ids.get(config.name()), clusterId, Map.copyOf(ids));
   }
 
@@ -32,7 +39,7 @@ public record MemberIdentity(long memberId, long clusterId, Map<String, Long> me
     MessageDigest sha = sha1();
     peerUrls.stream().map(URI::toString).sorted().forEach(s -> sha.update(s.getBytes(StandardCharsets.UTF_8)));
     sha.update(token.getBytes(StandardCharsets.UTF_8));
-    long id = firstLong(sha.digest());
+    long id = firstLong(sha.digest()) & Long.MAX_VALUE; // Raft ids are positive
     return id == 0 ? 1 : id; // 0 means "none" throughout the etcd API
   }
 

@@ -26,8 +26,9 @@ public record ServerConfig(
     long quotaBackendBytes,
     List<URI> listenMetricsUrls,
     int maxTxnOps,
-    int applyQueueCapacity,
-    int maxConcurrentStreams) {
+    int maxConcurrentStreams,
+    long heartbeatIntervalMs,
+    long electionTimeoutMs) {
 
   /** etcd's default --max-request-bytes: 1.5 MiB. */
   public static final long DEFAULT_MAX_REQUEST_BYTES = 1536L * 1024;
@@ -50,14 +51,22 @@ public record ServerConfig(
     require(quotaBackendBytes >= 0 && quotaBackendBytes <= MAX_QUOTA_BACKEND_BYTES,
         "--quota-backend-bytes must be in [0, 8 GiB], got " + quotaBackendBytes);
     require(maxTxnOps > 0 && maxTxnOps <= 100_000, "--max-txn-ops must be in [1, 100000], got " + maxTxnOps);
-    require(applyQueueCapacity > 0, "apply queue capacity must be positive");
     require(maxConcurrentStreams > 0, "max concurrent streams must be positive");
+    require(heartbeatIntervalMs >= 10 && heartbeatIntervalMs <= 10_000,
+        "--heartbeat-interval must be in [10, 10000] ms, got " + heartbeatIntervalMs);
+    require(electionTimeoutMs >= 5 * heartbeatIntervalMs && electionTimeoutMs <= 50_000,
+        "--election-timeout must be at least 5x --heartbeat-interval and at most 50000 ms, got "
+            + electionTimeoutMs);
     require(initialClusterState.equals("new") || initialClusterState.equals("existing"),
         "--initial-cluster-state must be 'new' or 'existing', got '" + initialClusterState + "'");
     require(initialCluster.containsKey(name),
         "--initial-cluster has no member named '" + name + "' (it names " + initialCluster.keySet() + ")");
-    require(initialCluster.size() == 1,
-        "multi-member clusters arrive with Raft replication; --initial-cluster must name only this member for now");
+    require(initialCluster.size() <= 7, "--initial-cluster names " + initialCluster.size() + " members; at most 7");
+    require(!listenPeerUrls.isEmpty() || initialCluster.size() == 1,
+        "--listen-peer-urls must name a URL when --initial-cluster has more than one member");
+    for (URI u : listenPeerUrls) {
+      checkHttpUrl("--listen-peer-urls", u);
+    }
     for (URI u : listenClientUrls) {
       checkHttpUrl("--listen-client-urls", u);
     }
@@ -70,6 +79,11 @@ public record ServerConfig(
     initialAdvertisePeerUrls = List.copyOf(initialAdvertisePeerUrls);
     listenMetricsUrls = List.copyOf(listenMetricsUrls);
     initialCluster = Map.copyOf(initialCluster);
+  }
+
+  /** etcd's request timeout: 5 s plus two election timeouts. */
+  public long requestTimeoutMs() {
+    return 5000 + 2 * electionTimeoutMs;
   }
 
   /** Parses a comma-separated URL list as etcd does ("http://a:1,http://b:2"). */

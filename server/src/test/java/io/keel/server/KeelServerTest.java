@@ -55,8 +55,13 @@ class KeelServerTest {
     ServerConfig c = new ServerConfig("m1", dir, ServerConfig.parseUrls("c", "http://127.0.0.1:" + port),
         ServerConfig.parseUrls("a", "http://127.0.0.1:" + port), List.of(),
         ServerConfig.parseUrls("p", "http://127.0.0.1:1"), ServerConfig.parseInitialCluster("m1=http://127.0.0.1:1"),
-        "new", "t", 4096, 0, ServerConfig.parseUrls("m", "http://127.0.0.1:" + metricsPort), 4, 64, 64);
+        "new", "t", 4096, 0, ServerConfig.parseUrls("m", "http://127.0.0.1:" + metricsPort), 4, 64, 50, 500);
     server = KeelServer.start(c);
+    try {
+      assertThat(server.member().awaitLeader(10_000)).as("a single member elects itself").isTrue();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     kv = KVGrpc.newBlockingStub(channel);
   }
@@ -132,7 +137,7 @@ class KeelServerTest {
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(resp.statusCode()).isEqualTo(200);
-    assertThat(resp.body()).contains("keel_apply_duration_seconds").contains("grpc_server_processing_duration");
+    assertThat(resp.body()).contains("keel_raft_ready_duration_seconds").contains("keel_wal_fsync").contains("grpc_server_processing_duration");
   }
 
   @Test

@@ -6,7 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.keel.kvstore.EtcdError;
 import io.keel.kvstore.EtcdException;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,10 +14,8 @@ import org.slf4j.LoggerFactory;
 public final class GrpcErrors {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcErrors.class);
 
-  /** etcd's ErrGRPCTooManyRequests. */
-  static final Status TOO_MANY_REQUESTS = Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests");
-  /** etcd's ErrGRPCStopped, returned while a member shuts down. */
-  static final Status STOPPED = Status.UNAVAILABLE.withDescription("etcdserver: server stopped");
+  /** etcd's ErrGRPCTimeout: the request was not applied in time (it may still be, later). */
+  static final Status TIMED_OUT = Status.UNAVAILABLE.withDescription("etcdserver: request timed out");
 
   private GrpcErrors() {}
 
@@ -37,9 +35,8 @@ public final class GrpcErrors {
     if (c instanceof StatusRuntimeException sre) {
       return sre;
     }
-    if (c instanceof RejectedExecutionException) {
-      return "applier closed".equals(c.getMessage()) ? STOPPED.asRuntimeException()
-          : TOO_MANY_REQUESTS.asRuntimeException();
+    if (c instanceof TimeoutException) {
+      return TIMED_OUT.asRuntimeException();
     }
     LOG.error("unexpected failure serving a request", c);
     return Status.INTERNAL.withDescription("keel: internal error: " + c).asRuntimeException();

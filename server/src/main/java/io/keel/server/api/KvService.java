@@ -17,25 +17,26 @@ import io.keel.proto.etcdserverpb.RangeRequest;
 import io.keel.proto.etcdserverpb.RangeResponse;
 import io.keel.proto.etcdserverpb.TxnRequest;
 import io.keel.proto.etcdserverpb.TxnResponse;
-import io.keel.server.apply.Applier;
+import io.keel.proto.internal.InternalRequest;
+import io.keel.server.raft.RaftMember;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * etcd's KV service. Requests are checked as etcd's API layer checks them (size, empty key, txn shape) before
- * they reach the store, so bad input never touches stored data. Reads run on the calling thread; writes go to
- * the single-writer {@link Applier}.
+ * they are proposed, so bad input never reaches the log or the store. Writes are proposed to Raft and answered
+ * once applied here; linearizable reads wait for a ReadIndex barrier, serializable ones read locally.
  */
 public final class KvService extends KVGrpc.KVImplBase {
   private final MvccStore store;
-  private final Applier applier;
+  private final RaftMember member;
   private final RequestValidator validator;
   private final Headers headers;
   private final long maxRequestBytes;
 
-  public KvService(MvccStore store, Applier applier, RequestValidator validator, Headers headers,
+  public KvService(MvccStore store, RaftMember member, RequestValidator validator, Headers headers,
       long maxRequestBytes) {
     this.store = store;
-    this.applier = applier;
+    this.member = member;
     this.validator = validator;
     this.headers = headers;
     this.maxRequestBytes = maxRequestBytes;
@@ -45,6 +46,24 @@ public final class KvService extends KVGrpc.KVImplBase {
   public void range(RangeRequest req, StreamObserver<RangeResponse> out) {
     try {
       validator.checkRange(req);
+      if (req.getSerializable()) {
+        answerRange(req, out);
+        return;
+      }
+      member.linearizableBarrier().whenComplete((ok, err) -> {
+        if (err != null) {
+          GrpcErrors.fail(out, err);
+        } else {
+          answerRange(req, out);
+        }
+      });
+    } catch (RuntimeException e) {
+      GrpcErrors.fail(out, e);
+    }
+  }
+
+  private void answerRange(RangeRequest req, StreamObserver<RangeResponse> out) {
+    try {
       RangeResponse r = store.range(req);
       out.onNext(r.toBuilder().setHeader(headers.complete(r.getHeader())).build());
       out.onCompleted();
@@ -55,44 +74,32 @@ public final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void put(PutRequest req, StreamObserver<PutResponse> out) {
-    write(req, out, () -> validator.checkPut(req), (s, i) -> {
-      PutResponse r = s.put(req, i);
-      return r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
-    });
+    write(req, out, () -> validator.checkPut(req), InternalRequest.newBuilder().setPut(req));
   }
 
   @Override
   public void deleteRange(DeleteRangeRequest req, StreamObserver<DeleteRangeResponse> out) {
-    write(req, out, () -> validator.checkDeleteRange(req), (s, i) -> {
-      DeleteRangeResponse r = s.deleteRange(req, i);
-      return r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
-    });
+    write(req, out, () -> validator.checkDeleteRange(req), InternalRequest.newBuilder().setDeleteRange(req));
   }
 
   @Override
   public void txn(TxnRequest req, StreamObserver<TxnResponse> out) {
-    write(req, out, () -> validator.checkTxn(req), (s, i) -> {
-      TxnResponse r = s.txn(req, i);
-      return r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
-    });
+    write(req, out, () -> validator.checkTxn(req), InternalRequest.newBuilder().setTxn(req));
   }
 
   @Override
   public void compact(CompactionRequest req, StreamObserver<CompactionResponse> out) {
-    write(req, out, () -> { }, (s, i) -> {
-      CompactionResponse r = s.compact(req, i);
-      return r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
-    });
+    write(req, out, () -> { }, InternalRequest.newBuilder().setCompaction(req));
   }
 
-  private <T> void write(MessageLite req, StreamObserver<T> out, Runnable validate, Applier.WriteOp<T> op) {
+  private <T> void write(MessageLite req, StreamObserver<T> out, Runnable validate, InternalRequest.Builder op) {
     CompletableFuture<T> f;
     try {
       if (req.getSerializedSize() > maxRequestBytes) {
         throw new EtcdException(EtcdError.REQUEST_TOO_LARGE);
       }
       validate.run();
-      f = applier.submit(op);
+      f = member.write(op);
     } catch (RuntimeException e) {
       GrpcErrors.fail(out, e);
       return;

@@ -1,6 +1,5 @@
 package io.keel.server.api;
 
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.keel.kvstore.MvccStore;
 import io.keel.proto.etcdserverpb.AlarmRequest;
@@ -12,7 +11,9 @@ import io.keel.proto.etcdserverpb.MoveLeaderRequest;
 import io.keel.proto.etcdserverpb.MoveLeaderResponse;
 import io.keel.proto.etcdserverpb.StatusRequest;
 import io.keel.proto.etcdserverpb.StatusResponse;
-import java.util.function.LongSupplier;
+import io.keel.proto.etcdserverpb.Member;
+import io.keel.server.raft.RaftMember;
+import java.util.List;
 
 /**
  * etcd's Maintenance service for one member: Status, HashKV, Alarm (none raised yet) and MoveLeader.
@@ -24,30 +25,32 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   public static final String API_VERSION = "3.4.0";
 
   private final MvccStore store;
+  private final RaftMember member;
   private final Headers headers;
-  private final LongSupplier raftTerm;
+  private final List<Long> memberIds;
   private final long quotaBackendBytes;
 
-  public MaintenanceService(MvccStore store, Headers headers, LongSupplier raftTerm, long quotaBackendBytes) {
+  public MaintenanceService(MvccStore store, RaftMember member, Headers headers, List<Member> members,
+      long quotaBackendBytes) {
     this.store = store;
+    this.member = member;
     this.headers = headers;
-    this.raftTerm = raftTerm;
+    this.memberIds = members.stream().map(Member::getID).toList();
     this.quotaBackendBytes = quotaBackendBytes;
   }
 
   @Override
   public void status(StatusRequest req, StreamObserver<StatusResponse> out) {
     try {
-      long applied = store.appliedIndex();
       out.onNext(StatusResponse.newBuilder()
           .setHeader(headers.current())
           .setVersion(API_VERSION)
           .setDbSize(store.dbSizeBytes())
           .setDbSizeInUse(store.dbSizeInUseBytes())
-          .setLeader(headers.memberId())
-          .setRaftIndex(applied)
-          .setRaftAppliedIndex(applied)
-          .setRaftTerm(raftTerm.getAsLong())
+          .setLeader(member.leaderId())
+          .setRaftIndex(member.commitIndex())
+          .setRaftAppliedIndex(member.appliedIndex())
+          .setRaftTerm(member.term())
           .setIsLearner(false)
           .setDbSizeQuota(quotaBackendBytes)
           .build());
@@ -77,13 +80,13 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
 
   @Override
   public void moveLeader(MoveLeaderRequest req, StreamObserver<MoveLeaderResponse> out) {
-    if (req.getTargetID() != headers.memberId()) {
-      // etcd's ErrGRPCBadLeaderTransferee.
-      out.onError(Status.FAILED_PRECONDITION.withDescription("etcdserver: bad leader transferee")
-          .asRuntimeException());
-      return;
-    }
-    out.onNext(MoveLeaderResponse.newBuilder().setHeader(headers.current()).build());
-    out.onCompleted();
+    member.moveLeader(req.getTargetID(), memberIds).whenComplete((ok, err) -> {
+      if (err != null) {
+        GrpcErrors.fail(out, err);
+      } else {
+        out.onNext(MoveLeaderResponse.newBuilder().setHeader(headers.current()).build());
+        out.onCompleted();
+      }
+    });
   }
 }

@@ -59,6 +59,12 @@ public final class ServerCommand implements Callable<Integer> {
   @Option(names = "--max-txn-ops", defaultValue = "128", description = "Maximum operations in one txn.")
   int maxTxnOps;
 
+  @Option(names = "--heartbeat-interval", defaultValue = "100", description = "Time (in milliseconds) of a heartbeat interval.")
+  long heartbeatIntervalMs;
+
+  @Option(names = "--election-timeout", defaultValue = "1000", description = "Time (in milliseconds) for an election to timeout.")
+  long electionTimeoutMs;
+
   @Override
   public Integer call() throws Exception {
     KeelServer server = KeelServer.start(toConfig());
@@ -84,6 +90,7 @@ public final class ServerCommand implements Callable<Integer> {
         ServerConfig.parseUrls("--listen-metrics-urls", listenMetricsUrls),
         maxTxnOps,
         10_000,
-        10_000);
+        heartbeatIntervalMs,
+        electionTimeoutMs);
   }
 }

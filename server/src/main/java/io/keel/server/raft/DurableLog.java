@@ -1,0 +1,127 @@
+package io.keel.server.raft;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.internal.WalMetadata;
+import io.keel.raft.ConfState;
+import io.keel.raft.Entry;
+import io.keel.raft.HardState;
+import io.keel.raft.MemoryStorage;
+import io.keel.raft.Ready;
+import io.keel.raft.Snapshot;
+import io.keel.raft.SnapshotMetadata;
+import io.keel.raft.Storage;
+import io.keel.raft.codec.RaftCodec;
+import io.keel.wal.Recovered;
+import io.keel.wal.SnapshotMarker;
+import io.keel.wal.Wal;
+import io.keel.wal.WalEntry;
+import io.keel.wal.WalOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Raft's log on disk. The WAL is the durable copy; a {@link MemoryStorage} is the read view Raft consults (as
+ * etcd pairs its WAL with raft's MemoryStorage). {@link #persist(Ready)} writes and fsyncs before returning, so
+ * nothing that depends on a Ready's entries or hard state leaves the member before they are durable.
+ */
+final class DurableLog implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DurableLog.class);
+
+  private final Wal wal;
+  private final MemoryStorage memory;
+  private final WalMetadata metadata;
+
+  private DurableLog(Wal wal, MemoryStorage memory, WalMetadata metadata) {
+    this.wal = wal;
+    this.memory = memory;
+    this.metadata = metadata;
+  }
+
+  /**
+   * Opens (or creates) the log. A log written by another member or cluster is refused: pointing a member at
+   * the wrong data directory must never merge two histories.
+   */
+  static DurableLog open(Path dir, WalMetadata expected, MeterRegistry registry) throws IOException {
+    Wal wal = Wal.open(WalOptions.of(dir).metadata(expected.toByteArray()).meterRegistry(registry));
+    try {
+      Recovered rec = wal.recovered();
+      WalMetadata stored = parse(rec.metadata(), dir);
+      if (stored.getClusterId() != expected.getClusterId() || stored.getMemberId() != expected.getMemberId()) {
+        throw new IOException(String.format("the write-ahead log in %s belongs to member %x of cluster %x, "
+            + "but this member is %x of cluster %x: refusing to start", dir, stored.getMemberId(),
+            stored.getClusterId(), expected.getMemberId(), expected.getClusterId()));
+      }
+      long[] voters = stored.getInitialVotersList().stream().mapToLong(Long::longValue).toArray();
+      MemoryStorage mem = MemoryStorage.withVoters(voters);
+      SnapshotMarker marker = rec.snapshotMarker();
+      if (marker.index() > 0) {
+        mem.applySnapshot(new Snapshot(new SnapshotMetadata(ConfState.ofVoters(voters), marker.index(),
+            marker.term()), null));
+      }
+      List<Entry> entries = new ArrayList<>(rec.entries().size());
+      for (WalEntry we : rec.entries()) {
+        Entry e = RaftCodec.decodeEntry(we.data());
+        if (e.index() != we.index() || e.term() != we.term()) {
+          throw new IOException("write-ahead log record at index " + we.index() + " holds entry " + e.index()
+              + "/" + e.term() + ": refusing to start on an inconsistent log in " + dir);
+        }
+        entries.add(e);
+      }
+      mem.append(entries);
+      io.keel.wal.HardState hs = rec.hardState();
+      mem.setHardState(new HardState(hs.term(), hs.vote(), hs.commit()));
+      LOG.info("raft log {}: {} entries after snapshot {}, hard state term={} vote={} commit={}", dir,
+          entries.size(), marker.index(), hs.term(), Long.toHexString(hs.vote()), hs.commit());
+      return new DurableLog(wal, mem, stored);
+    } catch (IOException | RuntimeException e) {
+      wal.close();
+      throw e;
+    }
+  }
+
+  private static WalMetadata parse(byte[] bytes, Path dir) throws IOException {
+    try {
+      return WalMetadata.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IOException("unreadable metadata at the head of the write-ahead log in " + dir, e);
+    }
+  }
+
+  Storage storage() {
+    return memory;
+  }
+
+  WalMetadata metadata() {
+    return metadata;
+  }
+
+  /** Durably writes the Ready's entries and hard state (one fsync), then exposes them to Raft. */
+  void persist(Ready rd) {
+    if (rd.snapshot() != null) {
+      throw new IllegalStateException("installing snapshots from the leader is not supported yet");
+    }
+    if (rd.entries().isEmpty() && rd.hardState() == null) {
+      return;
+    }
+    List<WalEntry> out = new ArrayList<>(rd.entries().size());
+    for (Entry e : rd.entries()) {
+      out.add(new WalEntry(e.index(), e.term(), RaftCodec.encodeEntry(e)));
+    }
+    HardState hs = rd.hardState();
+    wal.writeSync(out, hs == null ? null : new io.keel.wal.HardState(hs.term(), hs.vote(), hs.commit()));
+    memory.append(rd.entries());
+    if (hs != null) {
+      memory.setHardState(hs);
+    }
+  }
+
+  @Override
+  public void close() {
+    wal.close();
+  }
+}

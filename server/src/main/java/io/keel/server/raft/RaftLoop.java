@@ -1,0 +1,287 @@
+package io.keel.server.raft;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.internal.InternalRequest;
+import io.keel.raft.ConfChange;
+import io.keel.raft.Entry;
+import io.keel.raft.EntryType;
+import io.keel.raft.Message;
+import io.keel.raft.ProposalDroppedException;
+import io.keel.raft.RaftNode;
+import io.keel.raft.ReadState;
+import io.keel.raft.Ready;
+import io.keel.raft.StateRole;
+import io.keel.raft.codec.RaftCodec;
+import io.keel.server.peer.PeerTransport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that owns this member's {@link RaftNode}. Everything else talks to it through a bounded inbox.
+ * Each turn: take what arrived (proposals, peer messages, reads), tick on time, then for each Ready: persist
+ * (one fsync covers every proposal that arrived meanwhile — group commit), send, apply, advance.
+ */
+final class RaftLoop implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftLoop.class);
+  private static final int MAX_EVENTS_PER_TURN = 4096;
+
+  /** Input to the loop. */
+  sealed interface Event permits Propose, Step, Read, Transfer, Unreachable {}
+
+
+  record Propose(long id, byte[] data) implements Event {}
+
+  record Step(Message message) implements Event {}
+
+  record Read(CompletableFuture<Void> done) implements Event {}
+
+  record Transfer(long target) implements Event {}
+
+  record Unreachable(long peer) implements Event {}
+
+  private final RaftNode node;
+  private final DurableLog log;
+  private final PeerTransport transport;
+  private final StateMachine stateMachine;
+  private final Proposals proposals;
+  private final ReadBarrier reads;
+  private final long tickNanos;
+  private final BlockingQueue<Event> inbox;
+  private final Thread thread;
+  private final Timer readyTimer;
+  private final DistributionSummary entriesPerFsync;
+  private final Counter droppedInbound;
+
+  /** Proposals that arrived while no leader was known; re-proposed when one is (their waiters time out). */
+  private final ArrayDeque<Propose> parked = new ArrayDeque<>();
+  private final int maxParked;
+  private volatile boolean running = true;
+  private volatile long leaderId;
+  private volatile StateRole role = StateRole.FOLLOWER;
+  private final AtomicLong term;
+  private volatile long commitIndex;
+  private volatile long appliedIndex;
+
+  RaftLoop(RaftNode node, DurableLog log, PeerTransport transport, StateMachine stateMachine, Proposals proposals,
+      ReadBarrier reads, AtomicLong term, long tickMs, int inboxCapacity,
+      MeterRegistry registry) {
+    this.term = term;
+    this.node = node;
+    this.log = log;
+    this.transport = transport;
+    this.stateMachine = stateMachine;
+    this.proposals = proposals;
+    this.reads = reads;
+    this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
+    this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
+    this.maxParked = inboxCapacity;
+    this.appliedIndex = stateMachine.appliedIndex();
+    this.readyTimer = Timer.builder("keel.raft.ready.duration").description("persist + send + apply of one Ready")
+        .publishPercentileHistogram().register(registry);
+    this.entriesPerFsync = DistributionSummary.builder("keel.raft.entries.per.fsync").register(registry);
+    this.droppedInbound = Counter.builder("keel.raft.inbox.dropped").register(registry);
+    Gauge.builder("keel.raft.term", term, AtomicLong::get).register(registry);
+    Gauge.builder("keel.raft.commit.index", this, l -> l.commitIndex).register(registry);
+    Gauge.builder("keel.raft.applied.index", this, l -> l.appliedIndex).register(registry);
+    Gauge.builder("keel.raft.is.leader", this, l -> l.role == StateRole.LEADER ? 1 : 0).register(registry);
+    Gauge.builder("keel.raft.inbox.depth", inbox, BlockingQueue::size).register(registry);
+    this.thread = new Thread(this::run, "keel-raft-" + Long.toHexString(node.id()));
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Hands an event to the loop; false (counted) when the inbox is full. Never blocks. */
+  boolean offer(Event e) {
+    if (!running || !inbox.offer(e)) {
+      droppedInbound.increment();
+      return false;
+    }
+    return true;
+  }
+
+  long leaderId() {
+    return leaderId;
+  }
+
+  long term() {
+    return term.get();
+  }
+
+  long commitIndex() {
+    return commitIndex;
+  }
+
+  long appliedIndex() {
+    return appliedIndex;
+  }
+
+  boolean isLeader() {
+    return role == StateRole.LEADER;
+  }
+
+  private void run() {
+    List<Event> batch = new ArrayList<>(MAX_EVENTS_PER_TURN);
+    long nextTick = System.nanoTime() + tickNanos;
+    try {
+      while (running) {
+        long waitNanos = nextTick - System.nanoTime();
+        Event first = waitNanos > 0 ? inbox.poll(waitNanos, TimeUnit.NANOSECONDS) : inbox.poll();
+        if (first != null) {
+          handle(first);
+          inbox.drainTo(batch, MAX_EVENTS_PER_TURN - 1);
+          for (Event e : batch) {
+            handle(e);
+          }
+          batch.clear();
+        }
+        long now = System.nanoTime();
+        if (now >= nextTick) {
+          node.tick();
+          nextTick += tickNanos;
+          if (now - nextTick > 10 * tickNanos) {
+            nextTick = now + tickNanos; // stalled (GC, paused process): do not replay a burst of ticks
+          }
+        }
+        unparkIfLeaderKnown();
+        reads.maybeSend(now, node::readIndex);
+        while (node.hasReady()) {
+          Ready rd = node.ready();
+          long start = System.nanoTime();
+          process(rd);
+          node.advance(rd);
+          readyTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      // A failed fsync or a broken invariant: stop rather than risk acting on state that is not durable.
+      LOG.error("raft loop stopped; this member no longer takes part in the cluster", t);
+    } finally {
+      running = false;
+      proposals.failAll(Errors.STOPPED.asRuntimeException());
+      reads.failAll(Errors.STOPPED.asRuntimeException());
+    }
+  }
+
+  private void handle(Event e) {
+    if (e instanceof Propose p) {
+      propose(p);
+    } else if (e instanceof Step s) {
+      node.step(s.message());
+    } else if (e instanceof Read r) {
+      if (!reads.add(r.done())) {
+        r.done().completeExceptionally(Errors.TOO_MANY_REQUESTS.asRuntimeException());
+      }
+    } else if (e instanceof Transfer t) {
+      node.transferLeadership(t.target());
+    } else if (e instanceof Unreachable u) {
+      node.reportUnreachable(u.peer());
+    }
+  }
+
+  private void propose(Propose p) {
+    if (leaderId == 0) {
+      if (parked.size() < maxParked) {
+        parked.add(p);
+      } else {
+        proposals.fail(p.id(), Errors.TOO_MANY_REQUESTS.asRuntimeException());
+      }
+      return;
+    }
+    try {
+      node.propose(p.data());
+    } catch (ProposalDroppedException ex) {
+      proposals.fail(p.id(), Errors.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+  }
+
+  /** Re-proposes what waited for a leader; called outside ready()/advance(). */
+  private void unparkIfLeaderKnown() {
+    while (leaderId != 0 && !parked.isEmpty()) {
+      propose(parked.poll());
+    }
+  }
+
+  private void process(Ready rd) {
+    if (rd.softState() != null) {
+      if (rd.softState().leaderId() != leaderId) {
+        LOG.info("raft: leader is now {} (this member is {})", Long.toHexString(rd.softState().leaderId()),
+            rd.softState().role());
+      }
+      leaderId = rd.softState().leaderId();
+      role = rd.softState().role();
+    }
+    log.persist(rd);
+    if (!rd.entries().isEmpty()) {
+      entriesPerFsync.record(rd.entries().size());
+    }
+    if (rd.hardState() != null) {
+      term.set(rd.hardState().term());
+      commitIndex = rd.hardState().commit();
+    }
+    for (Message m : rd.messages()) {
+      transport.send(m.to(), RaftCodec.encodeMessage(m));
+    }
+    for (ReadState rs : rd.readStates()) {
+      reads.onReadState(rs.requestContext(), rs.index(), appliedIndex);
+    }
+    for (Entry e : rd.committedEntries()) {
+      apply(e);
+      appliedIndex = e.index();
+    }
+    reads.onApplied(appliedIndex);
+  }
+
+  private void apply(Entry e) {
+    if (e.index() <= stateMachine.appliedIndex()) {
+      return; // already in the store (replayed after a restart)
+    }
+    if (e.type() == EntryType.CONF_CHANGE) {
+      ConfChange cc = RaftCodec.decodeConfChange(e.data());
+      node.applyConfChange(cc);
+      return;
+    }
+    if (e.dataLength() == 0) {
+      return; // a new leader's empty entry
+    }
+    InternalRequest req;
+    try {
+      req = InternalRequest.parseFrom(e.data());
+    } catch (InvalidProtocolBufferException ex) {
+      throw new IllegalStateException("undecodable request in the raft log at index " + e.index(), ex);
+    }
+    Object result = stateMachine.apply(e.index(), req);
+    if (result instanceof RuntimeException err) {
+      proposals.fail(req.getId(), err);
+    } else {
+      proposals.complete(req.getId(), result);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+    try {
+      thread.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

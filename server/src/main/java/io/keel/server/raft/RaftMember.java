@@ -1,0 +1,222 @@
+package io.keel.server.raft;
+
+import io.keel.kvstore.MvccStore;
+import io.keel.proto.internal.InternalRequest;
+import io.keel.proto.internal.WalMetadata;
+import io.keel.proto.peer.RaftPeerGrpc;
+import io.keel.raft.Config;
+import io.keel.raft.Message;
+import io.keel.raft.RaftNode;
+import io.keel.raft.codec.RaftCodec;
+import io.keel.server.api.Headers;
+import io.keel.server.peer.PeerLimits;
+import io.keel.server.peer.PeerTransport;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This member's part in the Raft group: the durable log, the Raft loop, the peer transport and the apply of
+ * committed requests to the MVCC store. Clients' writes become proposals; linearizable reads wait on ReadIndex.
+ */
+public final class RaftMember implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
+
+  /** Timing and bounds of one member, with etcd's defaults (100 ms heartbeat, 1 s election timeout). */
+  public record Settings(long tickMs, int electionTicks, long requestTimeoutMs, int maxPendingProposals,
+      int maxPendingReads, int inboxCapacity, long maxSizePerMsgBytes, long maxUncommittedBytes) {
+    public static final Settings DEFAULT = new Settings(100, 10, 7000, 20_000, 20_000, 65_536, 1 << 20, 256 << 20);
+  }
+
+  private final long memberId;
+  private final DurableLog log;
+  private final PeerTransport transport;
+  private final Proposals proposals;
+  private final RaftLoop loop;
+  private final Settings settings;
+
+  private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
+      Settings settings) {
+    this.memberId = memberId;
+    this.log = log;
+    this.transport = transport;
+    this.proposals = proposals;
+    this.loop = loop;
+    this.settings = settings;
+  }
+
+  /**
+   * Opens the log in {@code walDir}, joins the group of {@code voters} (id → peer URL, this member included) and
+   * starts the loop. {@code term} is shared with the response headers.
+   */
+  public static RaftMember start(long clusterId, long memberId, Map<Long, URI> voters, Path walDir,
+      MvccStore store, Headers headers, AtomicLong term, Settings settings, MeterRegistry registry)
+      throws IOException {
+    WalMetadata meta = WalMetadata.newBuilder().setClusterId(clusterId).setMemberId(memberId)
+        .addAllInitialVoters(voters.keySet().stream().sorted().toList()).build();
+    DurableLog log = DurableLog.open(walDir, meta, registry);
+    Config config = Config.builder(memberId)
+        .electionTick(settings.electionTicks())
+        .heartbeatTick(1)
+        .preVote(true)
+        .checkQuorum(true)
+        .maxSizePerMsgBytes(settings.maxSizePerMsgBytes())
+        .maxInflightMsgs(256)
+        .maxInflightBytes(Math.max(settings.maxSizePerMsgBytes(), 32L << 20))
+        .maxUncommittedEntriesBytes(settings.maxUncommittedBytes())
+        .applied(store.appliedIndex())
+        .randomSeed(System.nanoTime() ^ memberId)
+        .build();
+    RaftNode node = new RaftNode(config, log.storage());
+    Proposals proposals = new Proposals(memberId, settings.maxPendingProposals(), settings.requestTimeoutMs());
+    ReadBarrier reads = new ReadBarrier(settings.tickMs() * 5, settings.maxPendingReads());
+    RaftLoop[] loopRef = new RaftLoop[1];
+    PeerTransport transport = new PeerTransport(clusterId, memberId, PeerLimits.DEFAULT,
+        (from, bytes) -> {
+          Message m;
+          try {
+            m = RaftCodec.decodeMessage(bytes);
+          } catch (RuntimeException e) {
+            LOG.warn("dropping an undecodable raft message from {}: {}", Long.toHexString(from), e.getMessage());
+            return false;
+          }
+          return loopRef[0].offer(new RaftLoop.Step(m));
+        },
+        peer -> loopRef[0].offer(new RaftLoop.Unreachable(peer)), registry);
+    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers), proposals, reads, term,
+        settings.tickMs(), settings.inboxCapacity(), registry);
+    loopRef[0] = loop;
+    voters.forEach((id, url) -> {
+      if (id != memberId) {
+        transport.addPeer(id, url);
+      }
+    });
+    loop.start();
+    return new RaftMember(memberId, log, transport, proposals, loop, settings);
+  }
+
+  /** The service peers stream Raft messages to. */
+  public RaftPeerGrpc.RaftPeerImplBase peerService() {
+    return transport.service();
+  }
+
+  public int maxPeerInboundBytes() {
+    return transport.maxInboundBytes();
+  }
+
+  /**
+   * Proposes a write; completes with the response once this member has applied it. While no leader is known the
+   * proposal waits for one, up to the request timeout ("etcdserver: request timed out"), as etcd's do.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> CompletableFuture<T> write(InternalRequest.Builder request) {
+    long id = proposals.nextId();
+    CompletableFuture<Object> f = proposals.register(id);
+    if (f == null) {
+      return CompletableFuture.failedFuture(Errors.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+    if (!loop.offer(new RaftLoop.Propose(id, request.setId(id).build().toByteArray()))) {
+      proposals.fail(id, Errors.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+    return f.thenApply(r -> (T) r);
+  }
+
+  /** Completes once a read here would be linearizable (ReadIndex confirmed by a quorum, applied up to it). */
+  public CompletableFuture<Void> linearizableBarrier() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    f.orTimeout(settings.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    if (!loop.offer(new RaftLoop.Read(f))) {
+      f.completeExceptionally(Errors.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+    return f;
+  }
+
+  /**
+   * Hands leadership to {@code target} (etcd's MoveLeader): only the leader may, and it waits until the target
+   * leads or the request times out.
+   */
+  public CompletableFuture<Void> moveLeader(long target, Iterable<Long> members) {
+    if (!loop.isLeader()) {
+      return CompletableFuture.failedFuture(Errors.NOT_LEADER.asRuntimeException());
+    }
+    boolean known = false;
+    for (long m : members) {
+      known |= m == target;
+    }
+    if (!known) {
+      return CompletableFuture.failedFuture(Errors.BAD_TRANSFEREE.asRuntimeException());
+    }
+    if (target == memberId) {
+      return CompletableFuture.completedFuture(null);
+    }
+    loop.offer(new RaftLoop.Transfer(target));
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs());
+    CompletableFuture.runAsync(() -> {
+      while (System.nanoTime() < deadline) {
+        if (loop.leaderId() == target) {
+          done.complete(null);
+          return;
+        }
+        try {
+          Thread.sleep(settings.tickMs());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      done.completeExceptionally(Errors.TIMED_OUT.asRuntimeException());
+    });
+    return done;
+  }
+
+  /** Waits until some member leads (true), or the time is up (false). */
+  public boolean awaitLeader(long timeoutMs) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    while (loop.leaderId() == 0) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
+  }
+
+  public long memberId() {
+    return memberId;
+  }
+
+  public long leaderId() {
+    return loop.leaderId();
+  }
+
+  public long term() {
+    return loop.term();
+  }
+
+  public long commitIndex() {
+    return loop.commitIndex();
+  }
+
+  public long appliedIndex() {
+    return loop.appliedIndex();
+  }
+
+  public int pendingProposals() {
+    return proposals.pending();
+  }
+
+  @Override
+  public void close() {
+    loop.close();
+    transport.close();
+    log.close();
+  }
+}

@@ -1,0 +1,52 @@
+package io.keel.server.raft;
+
+import io.keel.kvstore.EtcdException;
+import io.keel.kvstore.MvccStore;
+import io.keel.proto.internal.InternalRequest;
+import io.keel.server.api.Headers;
+
+/**
+ * Applies committed requests to the MVCC store in log order, each with its Raft index (stored in the same
+ * RocksDB write batch, so a restart replays exactly the entries the store has not seen). Deterministic: the
+ * same log gives every member the same store. Returns the client's response, or the etcd error it earned.
+ */
+final class StateMachine {
+  private final MvccStore store;
+  private final Headers headers;
+
+  StateMachine(MvccStore store, Headers headers) {
+    this.store = store;
+    this.headers = headers;
+  }
+
+  long appliedIndex() {
+    return store.appliedIndex();
+  }
+
+  /** Applies one request; an etcd error is returned (not thrown) so the loop goes on with the next entry. */
+  Object apply(long index, InternalRequest req) {
+    try {
+      return switch (req.getRequestCase()) {
+        case PUT -> {
+          var r = store.put(req.getPut(), index);
+          yield r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
+        }
+        case DELETE_RANGE -> {
+          var r = store.deleteRange(req.getDeleteRange(), index);
+          yield r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
+        }
+        case TXN -> {
+          var r = store.txn(req.getTxn(), index);
+          yield r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
+        }
+        case COMPACTION -> {
+          var r = store.compact(req.getCompaction(), index);
+          yield r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
+        }
+        case REQUEST_NOT_SET -> throw new IllegalStateException("empty request in the log at index " + index);
+      };
+    } catch (EtcdException e) {
+      return e;
+    }
+  }
+}
