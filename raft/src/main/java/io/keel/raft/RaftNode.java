@@ -86,6 +86,10 @@ public final class RaftNode {
      */
     public void step(Message m) {
         checkNotPending();
+        java.util.Objects.requireNonNull(m, "message");
+        if (m.to() != r.id) {
+            throw new IllegalArgumentException("message addressed to node " + m.to() + " delivered to node " + r.id);
+        }
         if (m.type().isLocal()) {
             throw new IllegalArgumentException("cannot step a local message type from the network: " + m.type());
         }

@@ -232,5 +232,7 @@ class RaftCoreTest {
         RaftNode n = new RaftNode(Config.builder(1).build(), MemoryStorage.withVoters(1, 2));
         assertThatThrownBy(() -> n.step(Message.builder(MessageType.HUP).from(2).to(1).build()))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> n.step(Message.builder(MessageType.APP).from(2).to(3).term(1).build()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("addressed to node 3");
     }
 }
