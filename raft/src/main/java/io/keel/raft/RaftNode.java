@@ -2,6 +2,8 @@ package io.keel.raft;
 
 import io.keel.raft.codec.RaftCodec;
 import io.keel.raft.confchange.Changer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -17,11 +19,18 @@ public final class RaftNode {
     private SoftState prevSoft;
     private HardState prevHard;
     private Ready pending; // handed out, awaiting advance
+    private final RaftMetrics metrics;
 
+    /** A node reporting metrics to {@link Metrics#globalRegistry}. */
     public RaftNode(Config config, Storage storage) {
+        this(config, storage, Metrics.globalRegistry);
+    }
+
+    public RaftNode(Config config, Storage storage, MeterRegistry registry) {
         this.r = new Raft(config, storage);
         this.prevSoft = softState();
         this.prevHard = r.hardState();
+        this.metrics = new RaftMetrics(registry, this, config.id());
     }
 
     private SoftState softState() {
@@ -52,13 +61,23 @@ public final class RaftNode {
     /** Proposes data; throws {@link ProposalDroppedException} if it cannot be accepted now. */
     public void propose(byte[] data) {
         checkNotPending();
-        r.step(Message.builder(MessageType.PROP).from(r.id).entries(List.of(Entry.normal(0, 0, data))).build());
+        proposeEntry(Entry.normal(0, 0, data));
     }
 
+    /** Proposes a membership change; it takes effect when the application calls applyConfChange on commit. */
     public void proposeConfChange(ConfChange cc) {
         checkNotPending();
-        r.step(Message.builder(MessageType.PROP).from(r.id)
-                .entries(List.of(new Entry(0, 0, EntryType.CONF_CHANGE, RaftCodec.encodeConfChange(cc)))).build());
+        proposeEntry(new Entry(0, 0, EntryType.CONF_CHANGE, RaftCodec.encodeConfChange(cc)));
+    }
+
+    private void proposeEntry(Entry e) {
+        try {
+            r.step(Message.builder(MessageType.PROP).from(r.id).entries(List.of(e)).build());
+            metrics.proposalsAccepted.increment();
+        } catch (ProposalDroppedException ex) {
+            metrics.proposalsDropped.increment();
+            throw ex;
+        }
     }
 
     /**
@@ -67,6 +86,10 @@ public final class RaftNode {
      */
     public void step(Message m) {
         checkNotPending();
+        java.util.Objects.requireNonNull(m, "message");
+        if (m.to() != r.id) {
+            throw new IllegalArgumentException("message addressed to node " + m.to() + " delivered to node " + r.id);
+        }
         if (m.type().isLocal()) {
             throw new IllegalArgumentException("cannot step a local message type from the network: " + m.type());
         }
@@ -155,9 +178,16 @@ public final class RaftNode {
         if (snap != null) {
             r.raftLog.applying = Math.max(r.raftLog.applying, snap.metadata().index());
         }
+        if (ss.role() == StateRole.LEADER && prevSoft.role() != StateRole.LEADER) {
+            metrics.leadershipGained.increment();
+        }
         prevSoft = ss;
         prevHard = hs;
         pending = rd;
+        metrics.readyBatches.increment();
+        metrics.entriesPersisted.increment(ents.size());
+        metrics.entriesApplied.increment(committed.size());
+        metrics.messagesSent.increment(rd.messages().size());
         return rd;
     }
 

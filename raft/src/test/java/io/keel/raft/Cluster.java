@@ -25,6 +25,7 @@ final class Cluster {
     final Set<String> cut = new HashSet<>();
     final ArrayDeque<Message> inFlight = new ArrayDeque<>();
     Predicate<Message> drop = m -> false;
+    java.util.function.UnaryOperator<Message> rewrite = m -> m;
 
     Cluster(int n, java.util.function.UnaryOperator<Config.Builder> cfg) {
         long[] ids = new long[n];
@@ -36,7 +37,17 @@ final class Cluster {
         }
     }
 
+    final Map<Long, java.util.function.UnaryOperator<Config.Builder>> configs = new HashMap<>();
+
+    /** Crash and restart from the node's disk: everything volatile is lost; applied state is kept. */
+    void restart(long id) {
+        long appliedIdx = applied.get(id).stream().mapToLong(Entry::index).max().orElse(0);
+        nodes.put(id, new RaftNode(configs.get(id).apply(Config.builder(id).electionTick(10).heartbeatTick(1)
+                .randomSeed(id * 7919)).applied(appliedIdx).build(), disks.get(id)));
+    }
+
     void add(long id, MemoryStorage disk, java.util.function.UnaryOperator<Config.Builder> cfg) {
+        configs.put(id, cfg);
         disks.put(id, disk);
         nodes.put(id, new RaftNode(cfg.apply(Config.builder(id).electionTick(10).heartbeatTick(1)
                 .randomSeed(id * 7919)).build(), disk));
@@ -93,7 +104,7 @@ final class Cluster {
                 if (lost) {
                     continue;
                 }
-                nodes.get(m.to()).step(m);
+                nodes.get(m.to()).step(rewrite.apply(m));
                 moved = true;
             }
             if (!moved) {

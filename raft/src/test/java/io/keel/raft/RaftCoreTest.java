@@ -208,9 +208,31 @@ class RaftCoreTest {
     }
 
     @Test
+    void metricsCountProposalsLeadershipAndAppliedEntries() {
+        var reg = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        MemoryStorage disk = MemoryStorage.withVoters(1);
+        RaftNode n = new RaftNode(Config.builder(1).build(), disk, reg);
+        assertThatThrownBy(() -> n.propose(b("x"))).isInstanceOf(ProposalDroppedException.class);
+        n.campaign();
+        n.propose(b("y"));
+        for (int i = 0; i < 3 && n.hasReady(); i++) {
+            Ready rd = n.ready();
+            disk.append(rd.entries());
+            n.advance(rd);
+        }
+        assertThat(reg.get("keel.raft.proposals").tag("result", "dropped").counter().count()).isEqualTo(1);
+        assertThat(reg.get("keel.raft.proposals").tag("result", "accepted").counter().count()).isEqualTo(1);
+        assertThat(reg.get("keel.raft.leadership.gained").counter().count()).isEqualTo(1);
+        assertThat(reg.get("keel.raft.entries.applied").counter().count()).isEqualTo(2);
+        assertThat(reg.get("keel.raft.commit.index").gauge().value()).isEqualTo(2);
+    }
+
+    @Test
     void localMessageTypesCannotArriveFromTheNetwork() {
         RaftNode n = new RaftNode(Config.builder(1).build(), MemoryStorage.withVoters(1, 2));
         assertThatThrownBy(() -> n.step(Message.builder(MessageType.HUP).from(2).to(1).build()))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> n.step(Message.builder(MessageType.APP).from(2).to(3).term(1).build()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("addressed to node 3");
     }
 }

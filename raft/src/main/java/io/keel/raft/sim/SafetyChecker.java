@@ -101,19 +101,10 @@ final class SafetyChecker {
         }
     }
 
-    /**
-     * State-machine safety: every node applies the same entry at each index. Also requires the entry to be
-     * durable on a quorum of the applying node's voters (never reported committed before persisted).
-     */
-    void onApply(long node, Entry e, long expectedIndex, ConfState conf, ConfState prevConf, SimNode[] nodes) {
+    /** State-machine safety: every node applies the same entry at each index, in order, without gaps. */
+    void onApply(long node, Entry e, long expectedIndex) {
         if (e.index() != expectedIndex) {
             throw new SafetyViolation("node " + node + " applied index " + e.index() + ", expected " + expectedIndex);
-        }
-        // The leader may have committed e under the configuration before the latest conf change (etcd
-        // switches configuration on apply), so a quorum of either configuration is accepted.
-        if (!durableOnQuorum(e, conf, nodes) && !durableOnQuorum(e, prevConf, nodes)) {
-            throw new SafetyViolation("node " + node + " applied " + e.index() + "@" + e.term()
-                    + " which is not durable on a quorum of " + conf);
         }
         long h = hash(e.data());
         int i = (int) e.index();
@@ -139,16 +130,32 @@ final class SafetyChecker {
         appliedSize = i;
     }
 
-    private static boolean durableOnQuorum(Entry e, ConfState conf, SimNode[] nodes) {
-        return durableOn(conf.voters(), e, nodes)
-                && (conf.votersOutgoing().isEmpty() || durableOn(conf.votersOutgoing(), e, nodes));
+    /**
+     * Commitment only of durable entries (etcd #14370): when a leader persists a higher commit index, every
+     * newly committed entry must already be on the disks of a quorum of the configuration the leader used to
+     * count (its applied configuration, joint-aware), the leader's own disk counting only if written.
+     */
+    void onLeaderCommit(long leader, long oldCommit, long newCommit, ConfState conf, SimNode[] nodes) {
+        MemoryStorage own = nodes[(int) leader].disk;
+        for (long i = Math.max(oldCommit + 1, own.firstIndex()); i <= newCommit; i++) {
+            if (i > own.lastIndex()) {
+                throw new SafetyViolation("leader " + leader + " committed " + i + " beyond its durable log "
+                        + own.lastIndex());
+            }
+            long term = own.term(i);
+            if (!durableOn(conf.voters(), i, term, nodes)
+                    || (!conf.votersOutgoing().isEmpty() && !durableOn(conf.votersOutgoing(), i, term, nodes))) {
+                throw new SafetyViolation("leader " + leader + " committed " + i + "@" + term
+                        + " which is not durable on a quorum of " + conf);
+            }
+        }
     }
 
-    private static boolean durableOn(List<Long> voters, Entry e, SimNode[] nodes) {
+    private static boolean durableOn(List<Long> voters, long index, long term, SimNode[] nodes) {
         int have = 0;
         for (long v : voters) {
             MemoryStorage d = nodes[(int) v].disk;
-            if (e.index() < d.firstIndex() || (e.index() <= d.lastIndex() && d.term(e.index()) == e.term())) {
+            if (index < d.firstIndex() || (index <= d.lastIndex() && d.term(index) == term)) {
                 have++;
             }
         }

@@ -17,7 +17,6 @@ final class SimNode {
     long appliedIndex;
     long appliedChain;
     ConfState conf;
-    ConfState prevConf;
     long persistedCommit;
     boolean wasLeader;
     int downUntilStep = -1;
@@ -27,7 +26,6 @@ final class SimNode {
         this.disk = disk;
         this.config = config;
         this.conf = conf;
-        this.prevConf = conf;
     }
 
     boolean up() {

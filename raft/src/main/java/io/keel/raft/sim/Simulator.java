@@ -94,7 +94,7 @@ public final class Simulator {
                     .maxCommittedSizePerReadyBytes(256 + rnd.nextInt(4096)).testingFault(opt.testingFault()).build();
             nodes[i] = new SimNode(i, disk, cfg, cs);
         }
-        checker.onApply(0, boot, 1, initial, initial, nodes); // the bootstrap entry every voter starts from
+        checker.onApply(0, boot, 1); // the bootstrap entry every voter starts from
         for (int i = 1; i <= total; i++) {
             start(nodes[i]);
         }
@@ -110,7 +110,6 @@ public final class Simulator {
         n.appliedIndex = s.metadata().index();
         n.appliedChain = s.isEmpty() ? 0 : ByteBuffer.wrap(s.data()).getLong(8);
         n.conf = s.metadata().confState();
-        n.prevConf = n.conf;
         n.persistedCommit = n.disk.hardState().commit();
         n.wasLeader = false;
     }
@@ -384,6 +383,10 @@ public final class Simulator {
         }
         if (rd.hardState() != null) {
             checker.onCommitPersisted(n.id, n.persistedCommit, rd.hardState().commit());
+            boolean leaderNow = rd.softState() != null ? rd.softState().role() == StateRole.LEADER : n.wasLeader;
+            if (leaderNow) {
+                checker.onLeaderCommit(n.id, n.persistedCommit, rd.hardState().commit(), n.conf, nodes);
+            }
             n.persistedCommit = rd.hardState().commit();
             n.disk.setHardState(rd.hardState());
         }
@@ -412,11 +415,10 @@ public final class Simulator {
             n.appliedIndex = idx;
             n.appliedChain = chain;
             n.conf = s.metadata().confState();
-            n.prevConf = n.conf;
             snapshots++;
         }
         for (Entry e : rd.committedEntries()) {
-            checker.onApply(n.id, e, n.appliedIndex + 1, n.conf, n.prevConf, nodes);
+            checker.onApply(n.id, e, n.appliedIndex + 1);
             n.appliedIndex = e.index();
             n.appliedChain = SafetyChecker.chain(n.appliedChain, e.term(), SafetyChecker.hash(e.data()));
             if (e.type() == EntryType.CONF_CHANGE) {
@@ -437,7 +439,6 @@ public final class Simulator {
         ConfChange cc = RaftCodec.decodeConfChange(e.data());
         try {
             ConfState cs = n.raft.applyConfChange(cc);
-            n.prevConf = n.conf;
             n.conf = cs;
             confChanges++;
             trace("t" + now + " node " + n.id + " applied conf " + cs);
