@@ -340,6 +340,14 @@ public final class MvccStore implements AutoCloseable {
     return index.size();
   }
 
+  /**
+   * Heap bytes used by the in-memory key index (exact shallow sizes with compressed oops; walks the index,
+   * O(keys) — for diagnostics and benchmarks, not for a hot gauge).
+   */
+  public long indexHeapBytes() {
+    return index.heapBytes();
+  }
+
   /** Total on-disk size of the store's SST files and memtables. */
   public long dbSizeBytes() {
     return property("rocksdb.total-sst-files-size") + property("rocksdb.cur-size-all-mem-tables");
