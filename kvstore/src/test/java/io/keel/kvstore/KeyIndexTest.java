@@ -59,12 +59,12 @@ class KeyIndexTest {
 
   /**
    * Memory ceiling: a single-revision key costs its bytes plus well under 100 bytes of index overhead.
-   * 200k keys of 32 bytes, inserted in random order, through the real store code path (KeyHistory.put).
+   * 100k keys of 32 bytes, inserted in random order, through the real store code path (KeyHistory.put).
    */
   @Test
   void bytesPerKeyCeiling() {
     KeyIndex idx = new KeyIndex();
-    int n = 200_000;
+    int n = 100_000;
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       order.add(i);
