@@ -71,6 +71,18 @@ public final class MvccStore implements AutoCloseable {
       this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
     }
 
+    /** All the commonly set options at once; null registry/leases mean the defaults. */
+    public Options(Path dataDir, boolean syncWrites, MeterRegistry meterRegistry, LeaseLookup leases) {
+      this(dataDir);
+      this.syncWrites = syncWrites;
+      if (meterRegistry != null) {
+        this.meterRegistry = meterRegistry;
+      }
+      if (leases != null) {
+        this.leases = leases;
+      }
+    }
+
     public static Options of(Path dataDir) {
       return new Options(dataDir);
     }
