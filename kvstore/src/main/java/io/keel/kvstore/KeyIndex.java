@@ -254,6 +254,26 @@ final class KeyIndex {
     PAGES.setRelease(ps, pi, new Page(keys, offsets, records));
   }
 
+  /**
+   * Exact shallow heap size of the index structures (pages, key bytes, offsets, records) assuming a 64-bit
+   * JVM with compressed oops (12-byte object headers, 16-byte array headers, 8-byte alignment). O(keys).
+   */
+  long heapBytes() {
+    Page[] ps = pages;
+    long total = align(16 + 4L * ps.length) + 16 /* this */;
+    for (Page p : ps) {
+      total += 24 + align(16 + p.keys.length) + align(16 + 4L * p.offsets.length) + align(16 + 4L * p.size());
+      for (int i = 0; i < p.size(); i++) {
+        total += align(16 + 8L * p.record(i).length);
+      }
+    }
+    return total;
+  }
+
+  private static long align(long bytes) {
+    return (bytes + 7) & ~7L;
+  }
+
   /** Page count (for tests and metrics). */
   int pageCount() {
     return pages.length;

@@ -71,6 +71,18 @@ public final class MvccStore implements AutoCloseable {
       this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
     }
 
+    /** All the commonly set options at once; null registry/leases mean the defaults. */
+    public Options(Path dataDir, boolean syncWrites, MeterRegistry meterRegistry, LeaseLookup leases) {
+      this(dataDir);
+      this.syncWrites = syncWrites;
+      if (meterRegistry != null) {
+        this.meterRegistry = meterRegistry;
+      }
+      if (leases != null) {
+        this.leases = leases;
+      }
+    }
+
     public static Options of(Path dataDir) {
       return new Options(dataDir);
     }
@@ -338,6 +350,14 @@ public final class MvccStore implements AutoCloseable {
   /** Number of keys in the index, including deleted keys whose history is not yet compacted. */
   public long keyCount() {
     return index.size();
+  }
+
+  /**
+   * Heap bytes used by the in-memory key index (exact shallow sizes with compressed oops; walks the index,
+   * O(keys) — for diagnostics and benchmarks, not for a hot gauge).
+   */
+  public long indexHeapBytes() {
+    return index.heapBytes();
   }
 
   /** Total on-disk size of the store's SST files and memtables. */

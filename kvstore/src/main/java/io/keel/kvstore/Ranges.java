@@ -142,7 +142,7 @@ final class Ranges {
     if (target != RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.NONE) {
       order = RangeRequest.SortOrder.ASCEND;
     }
-    if (order != RangeRequest.SortOrder.NONE) {
+    if (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND) {
       Comparator<KeyValue> cmp = comparator(target);
       if (order == RangeRequest.SortOrder.DESCEND) {
         cmp = cmp.reversed();

@@ -49,8 +49,9 @@ public final class RequestValidator {
     if (r.getKey().isEmpty()) {
       throw EtcdError.EMPTY_KEY.exception();
     }
-    if (r.getSortOrder() == RangeRequest.SortOrder.UNRECOGNIZED
-        || r.getSortTarget() == RangeRequest.SortTarget.UNRECOGNIZED) {
+    // etcd 3.4 accepts an unknown sort_order (and does not sort); an unknown sort_target would crash its
+    // applier, so it is rejected here.
+    if (r.getSortTarget() == RangeRequest.SortTarget.UNRECOGNIZED) {
       throw EtcdError.INVALID_SORT_OPTION.exception();
     }
   }

@@ -125,7 +125,7 @@ class ModelPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 40)
   void storeMatchesModel(@ForAll long seed) throws IOException {
     Random r = new Random(seed);
     Path dir = Files.createTempDirectory("kvmodel");

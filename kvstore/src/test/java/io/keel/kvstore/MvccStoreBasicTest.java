@@ -184,6 +184,11 @@ class MvccStoreBasicTest {
     assertThat(keys(r)).containsExactly("a");
     r = store.range(all.toBuilder().setMinCreateRevision(3).setMaxModRevision(4).build());
     assertThat(keys(r)).containsExactly("c");
+    // an unknown sort order is accepted and does not sort (etcd 3.4); an unknown target is rejected
+    r = store.range(all.toBuilder().setSortOrderValue(7).setLimit(2).build());
+    assertThat(keys(r)).containsExactly("a", "b");
+    assertThat(r.getMore()).isTrue();
+    assertError(() -> store.range(all.toBuilder().setSortTargetValue(9).build()), EtcdError.INVALID_SORT_OPTION);
     r = store.range(all.toBuilder().setMinModRevision(3).setLimit(1).build());
     assertThat(keys(r)).containsExactly("b");
     assertThat(r.getMore()).isTrue();
