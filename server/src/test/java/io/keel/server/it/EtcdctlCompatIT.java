@@ -12,7 +12,10 @@ import static org.assertj.core.api.Assertions.fail;
  * the same transcript from Keel as from real etcd 3.4 — exit codes, stdout and stderr of every command,
  * revisions and HashKV values included; only ids, terms, sizes, versions, ports and timestamps are masked
  * ({@link TranscriptMasker}). On mismatch the failure lists each differing command with a line diff; both
- * full transcripts are written to target/it-logs.
+ * full transcripts are written to target/it-logs (server logs too).
+ *
+ * <p>Run alone: {@code mvn -B -pl server -am verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dit.test=EtcdctlCompatIT}. Needs /usr/bin/etcd and /usr/bin/etcdctl 3.4 (Debian etcd-server, etcd-client).
  */
 class EtcdctlCompatIT {
   static final String SCRIPT = "etcdctl-compat.script";
