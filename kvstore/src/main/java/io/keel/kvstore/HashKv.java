@@ -31,7 +31,8 @@ final class HashKv {
         if (main <= compactRev && keepAny) {
           long[] rec = index.get(KeyValue.parseFrom(v).getKey().toByteArray());
           int pos = rec == null ? -1 : KeyHistory.keep(rec, rev);
-          if (pos < 0 || rec[pos] != main || rec[pos + 1] != Revisions.sub(k)) {
+          if (pos < 0 || KeyHistory.mainAt(rec, pos) != main
+              || KeyHistory.subAt(rec, pos) != Revisions.sub(k)) {
             continue;
           }
         }

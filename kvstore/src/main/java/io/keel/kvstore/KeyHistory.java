@@ -10,11 +10,73 @@ import java.util.Arrays;
  * deleted. {@code created} is the main revision that created the generation, {@code ver} the version of its
  * latest revision (kept across compaction, which trims old revisions). Records are never mutated after
  * publication: every change returns a new array, so readers need no locks.
+ *
+ * <p>Short forms save memory for the common single-revision key (a full record is at least 5 longs): length 1
+ * {@code {main}} (created = main, version 1, sub 0), length 2 {@code {main, sub}} (created = main, version 1),
+ * length 4 {@code {created, ver, main, sub}}. Mutations expand to the full form and pack the result; readers
+ * address a revision by an offset and read it with {@link #mainAt} / {@link #subAt}.
  */
 final class KeyHistory {
   static final int HEADER = 3;
 
   private KeyHistory() {}
+
+  private static boolean isShort(long[] rec) {
+    return rec.length < 5 && rec.length != HEADER;
+  }
+
+  /** The main revision at an offset returned by find/latest/keep. */
+  static long mainAt(long[] rec, int pos) {
+    switch (rec.length) {
+      case 1:
+      case 2:
+        return rec[0];
+      case 4:
+        return rec[2];
+      default:
+        return rec[pos];
+    }
+  }
+
+  /** The sub revision at an offset returned by find/latest/keep. */
+  static long subAt(long[] rec, int pos) {
+    switch (rec.length) {
+      case 1:
+        return 0;
+      case 2:
+        return rec[1];
+      case 4:
+        return rec[3];
+      default:
+        return rec[pos + 1];
+    }
+  }
+
+  /** The full form of a record (the same array if already full). */
+  static long[] full(long[] rec) {
+    if (rec == null || !isShort(rec)) {
+      return rec;
+    }
+    switch (rec.length) {
+      case 1:
+        return new long[] {rec[0], 1, 1, rec[0], 0};
+      case 2:
+        return new long[] {rec[0], 1, 1, rec[0], rec[1]};
+      default:
+        return new long[] {rec[0], rec[1], 1, rec[2], rec[3]};
+    }
+  }
+
+  /** The shortest form of a full record. */
+  static long[] pack(long[] rec) {
+    if (rec == null || rec.length != 5 || rec[2] != 1) {
+      return rec;
+    }
+    if (rec[0] == rec[3] && rec[1] == 1) {
+      return rec[4] == 0 ? new long[] {rec[3]} : new long[] {rec[3], rec[4]};
+    }
+    return new long[] {rec[0], rec[1], rec[3], rec[4]};
+  }
 
   /** Start offsets of the generations. */
   static int[] generations(long[] rec) {
@@ -61,7 +123,7 @@ final class KeyHistory {
 
   /** True if the key exists at the latest revision. */
   static boolean isLive(long[] rec) {
-    return rec != null && size(rec, lastGeneration(rec)) > 0;
+    return rec != null && (isShort(rec) || size(rec, lastGeneration(rec)) > 0);
   }
 
   static boolean isEmpty(long[] rec) {
@@ -70,6 +132,10 @@ final class KeyHistory {
 
   /** etcd keyIndex.put: appends a revision, starting a generation if the last one is empty. */
   static long[] put(long[] rec, long main, long sub) {
+    return pack(putFull(full(rec), main, sub));
+  }
+
+  private static long[] putFull(long[] rec, long main, long sub) {
     if (rec == null) {
       return new long[] {main, 1, 1, main, sub};
     }
@@ -97,6 +163,10 @@ final class KeyHistory {
 
   /** Recovery: adds a put read from disk, whose created revision and version come from the stored value. */
   static long[] restorePut(long[] rec, long main, long sub, long created, long version) {
+    return pack(restorePutFull(full(rec), main, sub, created, version));
+  }
+
+  private static long[] restorePutFull(long[] rec, long main, long sub, long created, long version) {
     if (rec == null || !isLive(rec)) {
       if (rec == null) {
         return new long[] {created, version, 1, main, sub};
@@ -110,7 +180,7 @@ final class KeyHistory {
       out[rec.length + 1] = sub;
       return out;
     }
-    return put(rec, main, sub);
+    return putFull(rec, main, sub);
   }
 
   /** etcd keyIndex.tombstone: appends the tombstone revision and an empty generation. Key must be live. */
@@ -118,7 +188,7 @@ final class KeyHistory {
     if (!isLive(rec)) {
       throw new IllegalStateException("tombstone on a key that is not live");
     }
-    long[] withRev = put(rec, main, sub);
+    long[] withRev = putFull(full(rec), main, sub);
     return Arrays.copyOf(withRev, withRev.length + HEADER);
   }
 
@@ -127,6 +197,9 @@ final class KeyHistory {
    * atRev} of the generation alive at atRev), or -1 if the key did not exist at atRev.
    */
   static int find(long[] rec, long atRev) {
+    if (isShort(rec)) {
+      return mainAt(rec, 0) <= atRev ? 0 : -1;
+    }
     int[] gens = generations(rec);
     int lastg = gens.length - 1;
     for (int cg = lastg; cg >= 0; cg--) {
@@ -151,6 +224,9 @@ final class KeyHistory {
 
   /** Offset of the last revision pair of the live generation, or -1 if the key is deleted. */
   static int latest(long[] rec) {
+    if (isShort(rec)) {
+      return 0;
+    }
     int last = lastGeneration(rec);
     int n = size(rec, last);
     return n == 0 ? -1 : rev(last, n - 1);
@@ -186,6 +262,9 @@ final class KeyHistory {
     if (isEmpty(rec)) {
       return -1;
     }
+    if (isShort(rec)) {
+      return mainAt(rec, 0) <= atRev ? 0 : -1;
+    }
     int[] gens = generations(rec);
     int genIdx = compactGeneration(rec, gens, atRev);
     int g = gens[genIdx];
@@ -206,6 +285,9 @@ final class KeyHistory {
    * left (the key leaves the index).
    */
   static long[] compact(long[] rec, long atRev) {
+    if (isShort(rec)) {
+      return rec; // a single live revision: compaction keeps it
+    }
     int[] gens = generations(rec);
     int genIdx = compactGeneration(rec, gens, atRev);
     int g = gens[genIdx];
@@ -232,11 +314,14 @@ final class KeyHistory {
     out[2] = keptRevs;
     System.arraycopy(rec, rev(g, from), out, HEADER, 2 * keptRevs);
     System.arraycopy(rec, restStart, out, HEADER + 2 * keptRevs, rec.length - restStart);
-    return isEmpty(out) ? null : out;
+    return isEmpty(out) ? null : pack(out);
   }
 
   /** True if the record holds exactly this revision. */
   static boolean contains(long[] rec, long main, long sub) {
+    if (isShort(rec)) {
+      return mainAt(rec, 0) == main && subAt(rec, 0) == sub;
+    }
     for (int pos = 0; pos < rec.length; pos = next(rec, pos)) {
       int n = size(rec, pos);
       for (int i = 0; i < n; i++) {

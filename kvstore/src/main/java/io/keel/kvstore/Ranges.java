@@ -50,8 +50,8 @@ final class Ranges {
           if (2 * h.stored + 2 > h.revs.length) {
             h.revs = java.util.Arrays.copyOf(h.revs, h.revs.length * 2);
           }
-          h.revs[2 * h.stored] = rec[pos];
-          h.revs[2 * h.stored + 1] = rec[pos + 1];
+          h.revs[2 * h.stored] = KeyHistory.mainAt(rec, pos);
+          h.revs[2 * h.stored + 1] = KeyHistory.subAt(rec, pos);
           h.stored++;
         }
       }

@@ -66,7 +66,7 @@ final class WriteTxn implements ValueReader, AutoCloseable {
       return null;
     }
     int pos = KeyHistory.latest(rec);
-    return pos < 0 ? null : Ranges.mustRead(this, rec[pos], rec[pos + 1]);
+    return pos < 0 ? null : Ranges.mustRead(this, KeyHistory.mainAt(rec, pos), KeyHistory.subAt(rec, pos));
   }
 
   /** etcd applier Put inside a write txn; preconditions (lease, ignore_*) are checked by the caller. */
