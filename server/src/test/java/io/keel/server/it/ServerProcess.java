@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,6 +55,7 @@ public abstract class ServerProcess implements AutoCloseable {
   private int metricsPort;
   private Process process;
   private int starts;
+  private long launchLogOffset;
 
   protected ServerProcess(String kind, ServerFlags config) {
     this.config = config;
@@ -91,7 +93,7 @@ public abstract class ServerProcess implements AutoCloseable {
         launchAndAwaitReady();
         return;
       } catch (AssertionError e) {
-        boolean bindRace = logContains("address already in use");
+        boolean bindRace = latestLaunchLogContains("address already in use");
         if (!bindRace || attempt >= MAX_BIND_ATTEMPTS) {
           throw e;
         }
@@ -259,6 +261,11 @@ public abstract class ServerProcess implements AutoCloseable {
     starts++;
     List<String> command = command();
     appendMarker("start #" + starts + ": " + String.join(" ", command));
+    try {
+      launchLogOffset = Files.size(logFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -327,9 +334,16 @@ public abstract class ServerProcess implements AutoCloseable {
     }
   }
 
-  private boolean logContains(String needle) {
+  /**
+   * Whether the output of the latest launch contains {@code needle}, ignoring case (etcd logs "address
+   * already in use", Java's BindException says "Address already in use").
+   */
+  private boolean latestLaunchLogContains(String needle) {
     try {
-      return Files.exists(logFile) && Files.readString(logFile, StandardCharsets.UTF_8).contains(needle);
+      byte[] all = Files.readAllBytes(logFile);
+      int from = (int) Math.min(all.length, launchLogOffset);
+      return new String(all, from, all.length - from, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT)
+          .contains(needle.toLowerCase(Locale.ROOT));
     } catch (IOException | UncheckedIOException e) {
       return false;
     }
