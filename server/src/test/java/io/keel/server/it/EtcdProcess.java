@@ -16,12 +16,22 @@ public final class EtcdProcess extends ServerProcess {
   private final Path binary;
 
   public EtcdProcess(ServerFlags config) {
+    this(config, etcdBinary());
+  }
+
+  /** Checks the binary before the superclass creates the temp data dir, so a bad setup leaks nothing. */
+  private EtcdProcess(ServerFlags config, Path binary) {
     super("etcd", config);
-    this.binary = Path.of(System.getProperty("keel.it.etcd", "/usr/bin/etcd"));
+    this.binary = binary;
+  }
+
+  private static Path etcdBinary() {
+    Path binary = Path.of(System.getProperty("keel.it.etcd", "/usr/bin/etcd"));
     if (!Files.isExecutable(binary)) {
       throw new IllegalStateException("etcd binary not found or not executable: " + binary
           + " (install Debian package etcd-server or set -Dkeel.it.etcd=PATH)");
     }
+    return binary;
   }
 
   /** Creates and starts a real etcd; the caller closes it. */

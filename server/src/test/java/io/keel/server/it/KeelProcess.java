@@ -20,16 +20,26 @@ public final class KeelProcess extends ServerProcess {
   private final Path jar;
 
   public KeelProcess(ServerFlags config) {
+    this(config, serverJar());
+  }
+
+  /** Checks the jar before the superclass creates the temp data dir, so a bad setup leaks nothing. */
+  private KeelProcess(ServerFlags config, Path jar) {
     super("keel", config);
+    this.jar = jar;
+  }
+
+  private static Path serverJar() {
     String jarProperty = System.getProperty("keel.server.jar");
     if (jarProperty == null || jarProperty.isBlank()) {
       throw new IllegalStateException("system property keel.server.jar is not set; run the ITs through"
           + " failsafe (mvn verify), which points it at server/target/keel-server.jar");
     }
-    this.jar = Path.of(jarProperty);
+    Path jar = Path.of(jarProperty);
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("Keel server jar not found: " + jar + " (run mvn package first)");
     }
+    return jar;
   }
 
   /** Creates and starts a Keel server; the caller closes it. */
