@@ -11,46 +11,56 @@ import java.util.List;
  * reference server. See {@link ServerProcess} for the lifecycle.
  */
 public final class EtcdProcess extends ServerProcess {
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    private final Path binary;
+  private final Path binary;
 
-    public EtcdProcess(ServerConfig config) {
-        super("etcd", config);
-        this.binary = Path.of(System.getProperty("keel.it.etcd", "/usr/bin/etcd"));
-        if (!Files.isExecutable(binary)) {
-            throw new IllegalStateException("etcd binary not found or not executable: " + binary
-                    + " (install Debian package etcd-server or set -Dkeel.it.etcd=PATH)");
-        }
+  public EtcdProcess(ServerFlags config) {
+    this(config, etcdBinary());
+  }
+
+  /** Checks the binary before the superclass creates the temp data dir, so a bad setup leaks nothing. */
+  private EtcdProcess(ServerFlags config, Path binary) {
+    super("etcd", config);
+    this.binary = binary;
+  }
+
+  private static Path etcdBinary() {
+    Path binary = Path.of(System.getProperty("keel.it.etcd", "/usr/bin/etcd"));
+    if (!Files.isExecutable(binary)) {
+      throw new IllegalStateException("etcd binary not found or not executable: " + binary
+          + " (install Debian package etcd-server or set -Dkeel.it.etcd=PATH)");
     }
+    return binary;
+  }
 
-    /** Creates and starts a real etcd; the caller closes it. */
-    public static EtcdProcess started(ServerConfig config) {
-        EtcdProcess etcd = new EtcdProcess(config);
-        try {
-            etcd.start();
-            return etcd;
-        } catch (RuntimeException | Error e) {
-            etcd.close();
-            throw e;
-        }
+  /** Creates and starts a real etcd; the caller closes it. */
+  public static EtcdProcess started(ServerFlags config) {
+    EtcdProcess etcd = new EtcdProcess(config);
+    try {
+      etcd.start();
+      return etcd;
+    } catch (RuntimeException | Error e) {
+      etcd.close();
+      throw e;
     }
+  }
 
-    @Override
-    public String kind() {
-        return "etcd";
-    }
+  @Override
+  public String kind() {
+    return "etcd";
+  }
 
-    @Override
-    protected List<String> command() {
-        List<String> command = new ArrayList<>();
-        command.add(binary.toString());
-        command.addAll(etcdFlags());
-        return command;
-    }
+  @Override
+  protected List<String> command() {
+    List<String> command = new ArrayList<>();
+    command.add(binary.toString());
+    command.addAll(etcdFlags());
+    return command;
+  }
 
-    @Override
-    protected Duration startTimeout() {
-        return START_TIMEOUT;
-    }
+  @Override
+  protected Duration startTimeout() {
+    return START_TIMEOUT;
+  }
 }

@@ -22,56 +22,56 @@ import java.util.regex.Pattern;
  * </ul>
  */
 public final class TranscriptMasker {
-    private static final Pattern CLUSTER_ID = Pattern.compile("\"(cluster_id)\":(\\d+)");
-    private static final Pattern MEMBER_ID = Pattern.compile("\"(member_id|leader|ID)\":(\\d+)");
-    private static final Pattern TERM = Pattern.compile("\"(raft_term|raftTerm)\":(\\d+)");
-    private static final Pattern DB_SIZE = Pattern.compile("\"(dbSize|dbSizeInUse)\":\\d+");
-    private static final Pattern VERSION_STRING = Pattern.compile("\"version\":\"[^\"]*\"");
-    private static final Pattern TIMESTAMP = Pattern.compile("\"ts\":\"[^\"]*\"");
-    private static final Pattern CLIENT_ID = Pattern.compile(
-            "client-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-    private static final Pattern LOOPBACK_PORT = Pattern.compile("127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern CLUSTER_ID = Pattern.compile("\"(cluster_id)\":(\\d+)");
+  private static final Pattern MEMBER_ID = Pattern.compile("\"(member_id|leader|ID)\":(\\d+)");
+  private static final Pattern TERM = Pattern.compile("\"(raft_term|raftTerm)\":(\\d+)");
+  private static final Pattern DB_SIZE = Pattern.compile("\"(dbSize|dbSizeInUse)\":\\d+");
+  private static final Pattern VERSION_STRING = Pattern.compile("\"version\":\"[^\"]*\"");
+  private static final Pattern TIMESTAMP = Pattern.compile("\"ts\":\"[^\"]*\"");
+  private static final Pattern CLIENT_ID = Pattern.compile(
+      "client-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  private static final Pattern LOOPBACK_PORT = Pattern.compile("127\\.0\\.0\\.1:(\\d+)");
 
-    private final Map<String, String> clusterIds = new HashMap<>();
-    private final Map<String, String> memberIds = new HashMap<>();
-    private final Map<String, String> terms = new HashMap<>();
-    private final Map<Integer, String> ports = new LinkedHashMap<>();
+  private final Map<String, String> clusterIds = new HashMap<>();
+  private final Map<String, String> memberIds = new HashMap<>();
+  private final Map<String, String> terms = new HashMap<>();
+  private final Map<Integer, String> ports = new LinkedHashMap<>();
 
-    /** A masker for the outputs of one server with these ports (0 = not used). */
-    public TranscriptMasker(int clientPort, int peerPort, int metricsPort) {
-        if (clientPort > 0) {
-            ports.put(clientPort, "<client-port>");
-        }
-        if (peerPort > 0) {
-            ports.put(peerPort, "<peer-port>");
-        }
-        if (metricsPort > 0) {
-            ports.put(metricsPort, "<metrics-port>");
-        }
+  /** A masker for the outputs of one server with these ports (0 = not used). */
+  public TranscriptMasker(int clientPort, int peerPort, int metricsPort) {
+    if (clientPort > 0) {
+      ports.put(clientPort, "<client-port>");
     }
-
-    public static TranscriptMasker forServer(ServerProcess server) {
-        return new TranscriptMasker(server.clientPort(), server.peerPort(), 0);
+    if (peerPort > 0) {
+      ports.put(peerPort, "<peer-port>");
     }
-
-    public String mask(String text) {
-        String masked = renameById(text, CLUSTER_ID, clusterIds, "cluster-id");
-        masked = renameById(masked, MEMBER_ID, memberIds, "member-id");
-        masked = renameById(masked, TERM, terms, "term");
-        masked = DB_SIZE.matcher(masked).replaceAll("\"$1\":<bytes>");
-        masked = VERSION_STRING.matcher(masked).replaceAll("\"version\":\"<version>\"");
-        masked = TIMESTAMP.matcher(masked).replaceAll("\"ts\":\"<timestamp>\"");
-        masked = CLIENT_ID.matcher(masked).replaceAll("client-<uuid>");
-        return LOOPBACK_PORT.matcher(masked).replaceAll(m -> {
-            String name = ports.get(Integer.parseInt(m.group(1)));
-            return Matcher.quoteReplacement("127.0.0.1:" + (name != null ? name : m.group(1)));
-        });
+    if (metricsPort > 0) {
+      ports.put(metricsPort, "<metrics-port>");
     }
+  }
 
-    private static String renameById(String text, Pattern pattern, Map<String, String> names, String kind) {
-        return pattern.matcher(text).replaceAll(m -> {
-            String name = names.computeIfAbsent(m.group(2), v -> "<" + kind + "-" + (names.size() + 1) + ">");
-            return Matcher.quoteReplacement("\"" + m.group(1) + "\":" + name);
-        });
-    }
+  public static TranscriptMasker forServer(ServerProcess server) {
+    return new TranscriptMasker(server.clientPort(), server.peerPort(), 0);
+  }
+
+  public String mask(String text) {
+    String masked = renameById(text, CLUSTER_ID, clusterIds, "cluster-id");
+    masked = renameById(masked, MEMBER_ID, memberIds, "member-id");
+    masked = renameById(masked, TERM, terms, "term");
+    masked = DB_SIZE.matcher(masked).replaceAll("\"$1\":<bytes>");
+    masked = VERSION_STRING.matcher(masked).replaceAll("\"version\":\"<version>\"");
+    masked = TIMESTAMP.matcher(masked).replaceAll("\"ts\":\"<timestamp>\"");
+    masked = CLIENT_ID.matcher(masked).replaceAll("client-<uuid>");
+    return LOOPBACK_PORT.matcher(masked).replaceAll(m -> {
+      String name = ports.get(Integer.parseInt(m.group(1)));
+      return Matcher.quoteReplacement("127.0.0.1:" + (name != null ? name : m.group(1)));
+    });
+  }
+
+  private static String renameById(String text, Pattern pattern, Map<String, String> names, String kind) {
+    return pattern.matcher(text).replaceAll(m -> {
+      String name = names.computeIfAbsent(m.group(2), v -> "<" + kind + "-" + (names.size() + 1) + ">");
+      return Matcher.quoteReplacement("\"" + m.group(1) + "\":" + name);
+    });
+  }
 }
