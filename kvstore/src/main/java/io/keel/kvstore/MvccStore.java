@@ -1,0 +1,580 @@
+package io.keel.kvstore;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.etcdserverpb.CompactionRequest;
+import io.keel.proto.etcdserverpb.CompactionResponse;
+import io.keel.proto.etcdserverpb.DeleteRangeRequest;
+import io.keel.proto.etcdserverpb.DeleteRangeResponse;
+import io.keel.proto.etcdserverpb.HashKVResponse;
+import io.keel.proto.etcdserverpb.PutRequest;
+import io.keel.proto.etcdserverpb.PutResponse;
+import io.keel.proto.etcdserverpb.RangeRequest;
+import io.keel.proto.etcdserverpb.RangeResponse;
+import io.keel.proto.etcdserverpb.ResponseHeader;
+import io.keel.proto.etcdserverpb.TxnRequest;
+import io.keel.proto.etcdserverpb.TxnResponse;
+import io.keel.proto.mvccpb.Event;
+import io.keel.proto.mvccpb.KeyValue;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An MVCC key-value store with etcd v3 semantics on RocksDB.
+ *
+ * <p>Storage follows etcd: column family "key" maps a revision ({@link Revisions}) to the serialized
+ * mvccpb.KeyValue; "meta" holds the applied (consistent) index, the current revision and the compact
+ * revisions. An in-memory {@link KeyIndex} maps keys to their revision histories and is rebuilt on open.
+ *
+ * <p>Threading: writes ({@code put, deleteRange, txn, compact}) are serialized (the Raft apply thread);
+ * reads ({@code range, hashKV} and the getters) may run on any thread concurrently with writes and see a
+ * consistent revision. A write that fails on an etcd precondition changes nothing; a RocksDB failure during
+ * commit makes the store refuse further writes ({@link KvStorageException}) until reopened.
+ */
+public final class MvccStore implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MvccStore.class);
+  static { RocksDB.loadLibrary(); }
+
+  static final byte[] META_CONSISTENT_INDEX = bytes("consistent_index");
+  static final byte[] META_CURRENT_REV = bytes("currentRev");
+  static final byte[] META_SCHEDULED_COMPACT = bytes("scheduledCompactRev");
+  static final byte[] META_FINISHED_COMPACT = bytes("finishedCompactRev");
+
+  /** Store options. */
+  public static final class Options {
+    private final Path dataDir;
+    private boolean syncWrites = true;
+    private MeterRegistry meterRegistry = new SimpleMeterRegistry();
+    private LeaseLookup leases = LeaseLookup.NONE;
+    private int maxTxnOps = RequestValidator.DEFAULT_MAX_TXN_OPS;
+
+    public Options(Path dataDir) {
+      this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    }
+
+    public static Options of(Path dataDir) {
+      return new Options(dataDir);
+    }
+
+    /** fsync the WAL on every write (default true: an acknowledged write survives kill -9). */
+    public Options syncWrites(boolean sync) {
+      this.syncWrites = sync;
+      return this;
+    }
+
+    public Options meterRegistry(MeterRegistry registry) {
+      this.meterRegistry = Objects.requireNonNull(registry);
+      return this;
+    }
+
+    public Options leases(LeaseLookup lookup) {
+      this.leases = Objects.requireNonNull(lookup);
+      return this;
+    }
+
+    /** etcd's --max-txn-ops, enforced by the store's own validation of txns (default 128). */
+    public Options maxTxnOps(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxTxnOps must be >= 1");
+      }
+      this.maxTxnOps = max;
+      return this;
+    }
+
+    public Path dataDir() {
+      return dataDir;
+    }
+
+    public boolean syncWrites() {
+      return syncWrites;
+    }
+
+    public MeterRegistry meterRegistry() {
+      return meterRegistry;
+    }
+
+    public LeaseLookup leases() {
+      return leases;
+    }
+
+    public int maxTxnOps() {
+      return maxTxnOps;
+    }
+  }
+
+  private final Options options;
+  private final RocksDB db;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final ColumnFamilyHandle defaultCf;
+  private final ColumnFamilyHandle keyCf;
+  private final ColumnFamilyHandle metaCf;
+  private final WriteOptions writeOptions;
+  private final KeyIndex index = new KeyIndex();
+  private final StoreMetrics metrics;
+  private final RequestValidator validator;
+  private final TxnEngine txnEngine = new TxnEngine(this);
+  private final List<RevisionListener> listeners = new CopyOnWriteArrayList<>();
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final ReentrantReadWriteLock compactionLock = new ReentrantReadWriteLock();
+  private volatile long currentRev = 1;
+  private volatile long compactRev = -1;
+  private volatile long appliedIndex;
+  private volatile boolean failed;
+  private volatile boolean closed;
+
+  private MvccStore(Options options) throws RocksDBException {
+    this.options = options;
+    this.validator = new RequestValidator(options.maxTxnOps());
+    this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+    this.cfOptions = new ColumnFamilyOptions();
+    List<ColumnFamilyDescriptor> descs = List.of(
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+        new ColumnFamilyDescriptor(bytes("key"), cfOptions),
+        new ColumnFamilyDescriptor(bytes("meta"), cfOptions));
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    this.db = RocksDB.open(dbOptions, options.dataDir().toString(), descs, handles);
+    this.defaultCf = handles.get(0);
+    this.keyCf = handles.get(1);
+    this.metaCf = handles.get(2);
+    this.writeOptions = new WriteOptions().setSync(options.syncWrites());
+    recover();
+    this.metrics = new StoreMetrics(options.meterRegistry(), this);
+  }
+
+  /** Opens (creating if needed) the store in {@code options.dataDir()} and rebuilds the index. */
+  public static MvccStore open(Options options) {
+    try {
+      return new MvccStore(options);
+    } catch (RocksDBException e) {
+      throw new KvStorageException("open " + options.dataDir(), e);
+    }
+  }
+
+  private void recover() throws RocksDBException {
+    long metaRev = readMetaLong(META_CURRENT_REV, 1);
+    long finished = readMetaLong(META_FINISHED_COMPACT, -1);
+    long scheduled = readMetaLong(META_SCHEDULED_COMPACT, -1);
+    if (scheduled != finished) {
+      throw new IllegalStateException("scheduled compaction " + scheduled + " != finished " + finished);
+    }
+    appliedIndex = readMetaLong(META_CONSISTENT_INDEX, 0);
+    long lastRev = 1;
+    long entries = 0;
+    try (RocksIterator it = db.newIterator(keyCf)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        long main = Revisions.main(k);
+        long sub = Revisions.sub(k);
+        KeyValue kv = parse(it.value());
+        byte[] key = kv.getKey().toByteArray();
+        long[] rec = index.get(key);
+        if (Revisions.isTombstone(k)) {
+          if (KeyHistory.isLive(rec)) {
+            index.put(key, KeyHistory.tombstone(rec, main, sub));
+          }
+        } else {
+          index.put(key, KeyHistory.restorePut(rec, main, sub, kv.getCreateRevision(), kv.getVersion()));
+        }
+        lastRev = main;
+        entries++;
+      }
+      it.status();
+    }
+    compactRev = finished;
+    currentRev = Math.max(Math.max(metaRev, lastRev), finished);
+    LOG.info("opened MVCC store {}: {} revisions, {} keys, revision {}, compact revision {}, applied index {}",
+        options.dataDir(), entries, index.size(), currentRev, compactRev, appliedIndex);
+  }
+
+  private long readMetaLong(byte[] key, long dflt) throws RocksDBException {
+    byte[] v = db.get(metaCf, key);
+    if (v == null) {
+      return dflt;
+    }
+    if (v.length != 8) {
+      throw new IllegalStateException("bad meta value length for " + new String(key, StandardCharsets.US_ASCII));
+    }
+    return Revisions.getLong(v, 0);
+  }
+
+  private static KeyValue parse(byte[] v) {
+    try {
+      return KeyValue.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt value in key column family", e);
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] longBytes(long v) {
+    byte[] b = new byte[8];
+    Revisions.putLong(b, 0, v);
+    return b;
+  }
+
+  // ---- package-private accessors for the helpers ----
+
+  KeyIndex index() {
+    return index;
+  }
+
+  RocksDB db() {
+    return db;
+  }
+
+  ColumnFamilyHandle keyColumn() {
+    return keyCf;
+  }
+
+  long compactRevisionRaw() {
+    return compactRev;
+  }
+
+  boolean leaseExists(long lease) {
+    return options.leases().exists(lease);
+  }
+
+  /** The committed value of a revision, or null if it is not stored. */
+  KeyValue readCommitted(long main, long sub) {
+    try {
+      byte[] v = db.get(keyCf, Revisions.toBytes(main, sub, false));
+      return v == null ? null : parse(v);
+    } catch (RocksDBException e) {
+      throw new KvStorageException("read", e);
+    }
+  }
+
+  // ---- reads ----
+
+  /** etcd Range. Any thread. */
+  public RangeResponse range(RangeRequest req) {
+    ensureOpen();
+    return timed(metrics.range, () -> {
+      validator.checkRange(req);
+      long rev = currentRev;
+      long compact = compactRev;
+      RangeResponse resp;
+      try {
+        resp = Ranges.range(index, this::readCommitted, req, rev, compact);
+      } catch (Ranges.MissingRevisionException e) {
+        if (compactRev != compact) {
+          throw EtcdError.COMPACTED.exception();
+        }
+        throw new IllegalStateException("index and backend disagree", e);
+      }
+      long readRev = req.getRevision() > 0 ? req.getRevision() : rev;
+      if (readRev < compactRev) {
+        throw EtcdError.COMPACTED.exception(); // a compaction overtook this read
+      }
+      return resp;
+    });
+  }
+
+  /** etcd HashKV at a revision (0 = current). Any thread. */
+  public HashKVResponse hashKV(long revision) {
+    ensureOpen();
+    return timed(metrics.hash, () -> {
+      compactionLock.readLock().lock();
+      try {
+        long cur = currentRev;
+        long compact = compactRev;
+        if (revision > 0 && revision <= compact) {
+          throw EtcdError.COMPACTED.exception();
+        }
+        if (revision > 0 && revision > cur) {
+          throw EtcdError.FUTURE_REV.exception();
+        }
+        long rev = revision == 0 ? cur : revision;
+        int hash = HashKv.hash(this, index, rev, compact);
+        return HashKVResponse.newBuilder()
+            .setHeader(ResponseHeader.newBuilder().setRevision(cur))
+            .setHash(hash)
+            .setCompactRevision(compact)
+            .build();
+      } finally {
+        compactionLock.readLock().unlock();
+      }
+    });
+  }
+
+  /** The latest committed revision (1 for a fresh store). */
+  public long currentRevision() {
+    return currentRev;
+  }
+
+  /** The last compaction revision, or -1 if the store was never compacted (as etcd reports it). */
+  public long compactRevision() {
+    return compactRev;
+  }
+
+  /** The highest applied index persisted with a write (0 = none). */
+  public long appliedIndex() {
+    return appliedIndex;
+  }
+
+  /** Number of keys in the index, including deleted keys whose history is not yet compacted. */
+  public long keyCount() {
+    return index.size();
+  }
+
+  /** Total on-disk size of the store's SST files and memtables. */
+  public long dbSizeBytes() {
+    return property("rocksdb.total-sst-files-size") + property("rocksdb.cur-size-all-mem-tables");
+  }
+
+  /** Estimated live data size (what a defragmentation would leave). */
+  public long dbSizeInUseBytes() {
+    return property("rocksdb.estimate-live-data-size") + property("rocksdb.cur-size-all-mem-tables");
+  }
+
+  private long property(String name) {
+    try {
+      long sum = 0;
+      for (ColumnFamilyHandle cf : List.of(defaultCf, keyCf, metaCf)) {
+        sum += db.getLongProperty(cf, name);
+      }
+      return sum;
+    } catch (RocksDBException e) {
+      throw new KvStorageException("property " + name, e);
+    }
+  }
+
+  public void addListener(RevisionListener listener) {
+    listeners.add(Objects.requireNonNull(listener));
+  }
+
+  public void removeListener(RevisionListener listener) {
+    listeners.remove(listener);
+  }
+
+  // ---- writes ----
+
+  /** etcd Put. Writer thread; appliedIndex (0 = none) is stored atomically with the change. */
+  public PutResponse put(PutRequest req, long appliedIndex) {
+    return write(metrics.put, appliedIndex, tw -> {
+      validator.checkPut(req);
+      if (req.getLease() != 0 && !leaseExists(req.getLease())) {
+        throw EtcdError.LEASE_NOT_FOUND.exception();
+      }
+      return tw.put(req);
+    });
+  }
+
+  /** etcd DeleteRange. Writer thread. */
+  public DeleteRangeResponse deleteRange(DeleteRangeRequest req, long appliedIndex) {
+    return write(metrics.deleteRange, appliedIndex, tw -> {
+      validator.checkDeleteRange(req);
+      return tw.deleteRange(req);
+    });
+  }
+
+  /** etcd Txn: compares and all ops at one revision. Writer thread. */
+  public TxnResponse txn(TxnRequest req, long appliedIndex) {
+    return write(metrics.txn, appliedIndex, tw -> {
+      validator.checkTxn(req);
+      return txnEngine.apply(req, tw);
+    });
+  }
+
+  private interface TxnBody<T> {
+    T run(WriteTxn tw);
+  }
+
+  private <T> T write(io.micrometer.core.instrument.Timer timer, long applied, TxnBody<T> body) {
+    if (applied < 0) {
+      throw new IllegalArgumentException("appliedIndex < 0");
+    }
+    return timed(timer, () -> {
+      writeLock.lock();
+      try {
+        ensureWritable();
+        try (WriteTxn tw = new WriteTxn(this)) {
+          T resp;
+          try {
+            resp = body.run(tw);
+          } catch (RuntimeException e) {
+            tw.rollback(); // preconditions are checked first, so this is only a safety net
+            if (e instanceof EtcdException && applied > 0) {
+              commitMetaOnly(applied);
+            }
+            throw e;
+          }
+          commit(tw, applied);
+          return resp;
+        }
+      } finally {
+        writeLock.unlock();
+      }
+    });
+  }
+
+  private void commitMetaOnly(long applied) {
+    try (WriteBatch b = new WriteBatch()) {
+      b.put(metaCf, META_CONSISTENT_INDEX, longBytes(applied));
+      db.write(writeOptions, b);
+      appliedIndex = applied;
+    } catch (RocksDBException e) {
+      failed = true;
+      throw new KvStorageException("commit", e);
+    }
+  }
+
+  private void commit(WriteTxn tw, long applied) {
+    boolean changed = tw.changes() > 0;
+    if (!changed && applied == 0) {
+      return;
+    }
+    try {
+      if (applied > 0) {
+        tw.batch.put(metaCf, META_CONSISTENT_INDEX, longBytes(applied));
+      }
+      if (changed) {
+        tw.batch.put(metaCf, META_CURRENT_REV, longBytes(tw.rev));
+      }
+      db.write(writeOptions, tw.batch);
+    } catch (RocksDBException e) {
+      tw.rollback();
+      throw new KvStorageException("commit", e);
+    }
+    if (applied > 0) {
+      appliedIndex = applied;
+    }
+    if (changed) {
+      currentRev = tw.rev;
+      metrics.events.increment(tw.events.size());
+      notifyListeners(tw.rev, List.copyOf(tw.events));
+    }
+  }
+
+  private void notifyListeners(long rev, List<Event> events) {
+    for (RevisionListener l : listeners) {
+      try {
+        l.onRevision(rev, events);
+      } catch (RuntimeException e) {
+        LOG.error("revision listener {} failed at revision {}", l, rev, e);
+      }
+    }
+  }
+
+  /** etcd Compact (synchronous: physical deletion is done when this returns). Writer thread. */
+  public CompactionResponse compact(CompactionRequest req, long appliedIndex) {
+    if (appliedIndex < 0) {
+      throw new IllegalArgumentException("appliedIndex < 0");
+    }
+    return timed(metrics.compact, () -> {
+      writeLock.lock();
+      compactionLock.writeLock().lock();
+      try {
+        ensureWritable();
+        long rev = req.getRevision();
+        try {
+          if (rev <= compactRev) {
+            throw EtcdError.COMPACTED.exception();
+          }
+          if (rev > currentRev) {
+            throw EtcdError.FUTURE_REV.exception();
+          }
+        } catch (EtcdException e) {
+          if (appliedIndex > 0) {
+            commitMetaOnly(appliedIndex);
+          }
+          throw e;
+        }
+        compactRev = rev; // publish first: readers below rev now fail instead of seeing trimmed history
+        int removedKeys = Compactor.compactIndex(index, rev);
+        try (WriteBatch b = new WriteBatch()) {
+          long deleted = Compactor.deleteUnkept(this, index, rev, b);
+          b.put(metaCf, META_SCHEDULED_COMPACT, longBytes(rev));
+          b.put(metaCf, META_FINISHED_COMPACT, longBytes(rev));
+          if (appliedIndex > 0) {
+            b.put(metaCf, META_CONSISTENT_INDEX, longBytes(appliedIndex));
+          }
+          db.write(writeOptions, b);
+          metrics.compactedRevisions.increment(deleted);
+          LOG.info("compacted at revision {}: {} revisions deleted, {} keys left the index", rev, deleted,
+              removedKeys);
+        } catch (RocksDBException e) {
+          failed = true;
+          throw new KvStorageException("compaction commit", e);
+        }
+        if (appliedIndex > 0) {
+          this.appliedIndex = appliedIndex;
+        }
+        return CompactionResponse.newBuilder().setHeader(ResponseHeader.newBuilder().setRevision(currentRev))
+            .build();
+      } finally {
+        compactionLock.writeLock().unlock();
+        writeLock.unlock();
+      }
+    });
+  }
+
+  private <T> T timed(io.micrometer.core.instrument.Timer timer, Supplier<T> body) {
+    long start = System.nanoTime();
+    try {
+      return body.get();
+    } catch (EtcdException e) {
+      metrics.errors.increment();
+      throw e;
+    } finally {
+      timer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("store is closed");
+    }
+  }
+
+  private void ensureWritable() {
+    ensureOpen();
+    if (failed) {
+      throw new KvStorageException("store failed earlier", new RocksDBException("write failed; reopen"));
+    }
+  }
+
+  /** Flushes and closes RocksDB. Callers must have stopped readers and the writer. */
+  @Override
+  public void close() {
+    writeLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      writeOptions.close();
+      keyCf.close();
+      metaCf.close();
+      defaultCf.close();
+      db.close();
+      dbOptions.close();
+      cfOptions.close();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+}

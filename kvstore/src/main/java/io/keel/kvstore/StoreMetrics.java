@@ -1,0 +1,35 @@
+package io.keel.kvstore;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/** Micrometer meters of the MVCC store (names prefixed {@code keel.kv.}). */
+final class StoreMetrics {
+  final Timer put;
+  final Timer range;
+  final Timer deleteRange;
+  final Timer txn;
+  final Timer compact;
+  final Timer hash;
+  final Counter events;
+  final Counter compactedRevisions;
+  final Counter errors;
+
+  StoreMetrics(MeterRegistry r, MvccStore store) {
+    put = Timer.builder("keel.kv.put").description("MVCC put apply time").register(r);
+    range = Timer.builder("keel.kv.range").description("MVCC range time").register(r);
+    deleteRange = Timer.builder("keel.kv.delete").description("MVCC delete range apply time").register(r);
+    txn = Timer.builder("keel.kv.txn").description("MVCC txn apply time").register(r);
+    compact = Timer.builder("keel.kv.compact").description("MVCC compaction time").register(r);
+    hash = Timer.builder("keel.kv.hashkv").description("HashKV time").register(r);
+    events = Counter.builder("keel.kv.events").description("committed key events").register(r);
+    compactedRevisions = Counter.builder("keel.kv.compacted.revisions")
+        .description("revisions deleted by compaction").register(r);
+    errors = Counter.builder("keel.kv.errors").description("requests failed with an etcd error").register(r);
+    Gauge.builder("keel.kv.revision", store, MvccStore::currentRevision).register(r);
+    Gauge.builder("keel.kv.compact.revision", store, MvccStore::compactRevision).register(r);
+    Gauge.builder("keel.kv.keys", store, MvccStore::keyCount).register(r);
+  }
+}

@@ -1,0 +1,253 @@
+package io.keel.server.peer;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.keel.proto.peer.PeerBatch;
+import io.keel.proto.peer.PeerStreamEnd;
+import io.keel.proto.peer.RaftPeerGrpc;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends to one peer. Callers enqueue into a bounded queue and never wait; one thread owns the stream, batches
+ * what is queued into one {@link PeerBatch}, and reconnects with exponential backoff. When the peer is down or
+ * its stream is not ready, messages are dropped and counted: Raft retries through its own heartbeats and
+ * probes, so a slow or dead peer never blocks the leader.
+ */
+final class PeerSender implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerSender.class);
+
+  private final long clusterId;
+  private final long localId;
+  private final long peerId;
+  private final URI url;
+  private final PeerLimits limits;
+  private final LongConsumer onUnreachable;
+  private final BlockingQueue<byte[]> queue;
+  private final ManagedChannel channel;
+  private final Thread thread;
+  private final Counter sentMessages;
+  private final Counter sentBatches;
+  private final Counter droppedFull;
+  private final Counter droppedDown;
+
+  private volatile boolean running = true;
+  private volatile StreamState stream;
+  private long backoffMs;
+  private long nextAttemptNanos;
+
+  /** One gRPC client stream and whether it has failed. */
+  private static final class StreamState {
+    volatile ClientCallStreamObserver<PeerBatch> requests;
+    volatile boolean broken;
+    boolean used;
+
+    /** Waits up to {@code waitMs} for gRPC flow control to accept more; false if it did not. */
+    synchronized boolean awaitReady(long waitMs) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+      while (!broken && !requests.isReady()) {
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (leftMs <= 0) {
+          return false;
+        }
+        wait(leftMs);
+      }
+      return !broken;
+    }
+
+    synchronized void signal() {
+      notifyAll();
+    }
+  }
+
+  /** How long the sender waits for a congested stream before dropping a batch. */
+  private static final long READY_WAIT_MS = 50;
+  /** How long a fresh stream may take to connect before its first batch is dropped. */
+  private static final long CONNECT_WAIT_MS = 1000;
+
+  PeerSender(long clusterId, long localId, long peerId, URI url, PeerLimits limits, LongConsumer onUnreachable,
+      MeterRegistry registry) {
+    this.clusterId = clusterId;
+    this.localId = localId;
+    this.peerId = peerId;
+    this.url = url;
+    this.limits = limits;
+    this.onUnreachable = onUnreachable;
+    this.queue = new ArrayBlockingQueue<>(limits.queueCapacityMessages());
+    this.channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext()
+        .maxInboundMessageSize(limits.maxInboundBytes())
+        .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS)
+        .build();
+    String peer = Long.toHexString(peerId);
+    this.sentMessages = Counter.builder("keel.peer.sent.messages").tag("peer", peer).register(registry);
+    this.sentBatches = Counter.builder("keel.peer.sent.batches").tag("peer", peer).register(registry);
+    this.droppedFull = Counter.builder("keel.peer.dropped").tag("peer", peer).tag("reason", "queue_full")
+        .register(registry);
+    this.droppedDown = Counter.builder("keel.peer.dropped").tag("peer", peer).tag("reason", "unreachable")
+        .register(registry);
+    this.backoffMs = limits.backoffInitialMs();
+    this.thread = new Thread(this::run, "keel-peer-send-" + peer);
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Queues one encoded message; returns false (and counts a drop) when the queue is full. Never blocks. */
+  boolean send(byte[] message) {
+    if (message.length > limits.maxMessageBytes()) {
+      throw new IllegalArgumentException("peer message of " + message.length + " bytes exceeds maxMessageBytes "
+          + limits.maxMessageBytes());
+    }
+    if (!queue.offer(message)) {
+      droppedFull.increment();
+      return false;
+    }
+    return true;
+  }
+
+  int queued() {
+    return queue.size();
+  }
+
+  private void run() {
+    List<byte[]> batch = new ArrayList<>(limits.maxBatchMessages());
+    while (running) {
+      try {
+        byte[] first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.clear();
+        batch.add(first);
+        int bytes = first.length;
+        while (batch.size() < limits.maxBatchMessages()) {
+          byte[] next = queue.peek();
+          if (next == null || bytes + next.length > limits.maxBatchBytes()) {
+            break;
+          }
+          batch.add(queue.poll());
+          bytes += next.length;
+        }
+        deliver(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        LOG.warn("peer {} sender: unexpected error, stream reset", Long.toHexString(peerId), e);
+        resetStream();
+      }
+    }
+  }
+
+  private void deliver(List<byte[]> batch) throws InterruptedException {
+    StreamState s = currentStream();
+    if (s == null || !s.awaitReady(s.used ? READY_WAIT_MS : CONNECT_WAIT_MS)) {
+      droppedDown.increment(batch.size());
+      if (s != null && s.broken) {
+        resetStream();
+      }
+      return;
+    }
+    PeerBatch.Builder b = PeerBatch.newBuilder().setClusterId(clusterId).setFrom(localId).setTo(peerId);
+    for (byte[] m : batch) {
+      b.addMessages(ByteString.copyFrom(m));
+    }
+    s.requests.onNext(b.build());
+    s.used = true;
+    if (channel.getState(false) == io.grpc.ConnectivityState.READY) {
+      backoffMs = limits.backoffInitialMs();
+    }
+    sentBatches.increment();
+    sentMessages.increment(batch.size());
+  }
+
+  /** The open stream, opening one if the backoff allows; null while the peer is considered down. */
+  private StreamState currentStream() {
+    StreamState s = stream;
+    if (s != null && !s.broken) {
+      return s;
+    }
+    long now = System.nanoTime();
+    if (now < nextAttemptNanos) {
+      return null;
+    }
+    StreamState fresh = new StreamState();
+    RaftPeerGrpc.newStub(channel).stream(new ClientResponseObserver<PeerBatch, PeerStreamEnd>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<PeerBatch> requests) {
+        fresh.requests = requests;
+        requests.setOnReadyHandler(fresh::signal);
+      }
+
+      @Override
+      public void onNext(PeerStreamEnd value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        fresh.broken = true;
+        fresh.signal();
+        LOG.debug("peer {} stream failed: {}", Long.toHexString(peerId), t.toString());
+      }
+
+      @Override
+      public void onCompleted() {
+        fresh.broken = true;
+        fresh.signal();
+      }
+    });
+    stream = fresh;
+    return fresh;
+  }
+
+  private void resetStream() {
+    StreamState s = stream;
+    stream = null;
+    if (s != null && s.requests != null) {
+      try {
+        s.requests.cancel("reset", null);
+      } catch (RuntimeException ignored) {
+        // already closed
+      }
+    }
+    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, limits.backoffMaxMs());
+    onUnreachable.accept(peerId);
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+    StreamState s = stream;
+    if (s != null && s.requests != null && !s.broken) {
+      try {
+        s.requests.onCompleted();
+      } catch (RuntimeException ignored) {
+        // the stream already failed
+      }
+    }
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+      thread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "PeerSender{" + Long.toHexString(peerId) + " at " + url + "}";
+  }
+}

@@ -1,0 +1,143 @@
+package io.keel.server.peer;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.keel.proto.peer.PeerBatch;
+import io.keel.proto.peer.PeerStreamEnd;
+import io.keel.proto.peer.RaftPeerGrpc;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Member-to-member transport for Raft messages over gRPC/Netty streams. Outbound: one {@link PeerSender} per
+ * peer (bounded queue, batching, reconnect with backoff). Inbound: {@link #service()} checks the cluster id and
+ * addressee and hands each message to the {@link Inbox}, which must not block (the Raft loop offers it to its
+ * own bounded queue). Messages are opaque bytes here: the Raft codec owns their format.
+ */
+public final class PeerTransport implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerTransport.class);
+
+  /** Receives one inbound message; returns false if it had to drop it. Must not block. */
+  @FunctionalInterface
+  public interface Inbox {
+    boolean offer(long from, byte[] message);
+  }
+
+  private final long clusterId;
+  private final long localId;
+  private final PeerLimits limits;
+  private final Inbox inbox;
+  private final LongConsumer onUnreachable;
+  private final MeterRegistry registry;
+  private final Map<Long, PeerSender> senders = new ConcurrentHashMap<>();
+  private final Counter receivedMessages;
+  private final Counter droppedInbound;
+  private final Counter rejectedStreams;
+
+  public PeerTransport(long clusterId, long localId, PeerLimits limits, Inbox inbox, LongConsumer onUnreachable,
+      MeterRegistry registry) {
+    this.clusterId = clusterId;
+    this.localId = localId;
+    this.limits = limits;
+    this.inbox = inbox;
+    this.onUnreachable = onUnreachable;
+    this.registry = registry;
+    this.receivedMessages = Counter.builder("keel.peer.received.messages").register(registry);
+    this.droppedInbound = Counter.builder("keel.peer.inbound.dropped").register(registry);
+    this.rejectedStreams = Counter.builder("keel.peer.rejected.streams").register(registry);
+  }
+
+  /** Adds (or replaces) a peer's address. */
+  public void addPeer(long peerId, URI url) {
+    if (peerId == localId) {
+      throw new IllegalArgumentException("a member is not its own peer: " + Long.toHexString(peerId));
+    }
+    PeerSender old = senders.put(peerId, new PeerSender(clusterId, localId, peerId, url, limits, onUnreachable,
+        registry));
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  public void removePeer(long peerId) {
+    PeerSender old = senders.remove(peerId);
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  /** Queues a message for a peer; false if it was dropped (unknown peer or full queue). Never blocks. */
+  public boolean send(long peerId, byte[] message) {
+    PeerSender s = senders.get(peerId);
+    if (s == null) {
+      return false;
+    }
+    return s.send(message);
+  }
+
+  /** The gRPC service to add to this member's peer server. */
+  public RaftPeerGrpc.RaftPeerImplBase service() {
+    return new RaftPeerGrpc.RaftPeerImplBase() {
+      @Override
+      public StreamObserver<PeerBatch> stream(StreamObserver<PeerStreamEnd> response) {
+        return new StreamObserver<>() {
+          long batches;
+          boolean failed;
+
+          @Override
+          public void onNext(PeerBatch b) {
+            if (failed) {
+              return;
+            }
+            if (b.getClusterId() != clusterId || b.getTo() != localId) {
+              failed = true;
+              rejectedStreams.increment();
+              LOG.warn("refusing a peer stream from {}: cluster {} to {}, but this is member {} of cluster {}",
+                  Long.toHexString(b.getFrom()), Long.toHexString(b.getClusterId()), Long.toHexString(b.getTo()),
+                  Long.toHexString(localId), Long.toHexString(clusterId));
+              response.onError(Status.FAILED_PRECONDITION
+                  .withDescription("keel: cluster id or member id mismatch").asRuntimeException());
+              return;
+            }
+            batches++;
+            for (int i = 0; i < b.getMessagesCount(); i++) {
+              receivedMessages.increment();
+              if (!inbox.offer(b.getFrom(), b.getMessages(i).toByteArray())) {
+                droppedInbound.increment();
+              }
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            // The sender went away; it reconnects on its own.
+          }
+
+          @Override
+          public void onCompleted() {
+            if (!failed) {
+              response.onNext(PeerStreamEnd.newBuilder().setReceivedBatches(batches).build());
+              response.onCompleted();
+            }
+          }
+        };
+      }
+    };
+  }
+
+  public int maxInboundBytes() {
+    return limits.maxInboundBytes();
+  }
+
+  @Override
+  public void close() {
+    senders.values().forEach(PeerSender::close);
+    senders.clear();
+  }
+}

@@ -1,0 +1,135 @@
+package io.keel.server.peer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Two transports on real loopback sockets. */
+class PeerTransportTest {
+  static final long CLUSTER = 0xC1;
+  static final PeerLimits LIMITS = new PeerLimits(1024, 64, 1 << 20, 1 << 20, 20, 200);
+
+  final ConcurrentLinkedQueue<long[]> receivedByB = new ConcurrentLinkedQueue<>();
+  final AtomicInteger unreachableFromA = new AtomicInteger();
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  PeerTransport a;
+  PeerTransport b;
+  Server serverB;
+
+  @AfterEach
+  void stop() {
+    if (a != null) {
+      a.close();
+    }
+    if (b != null) {
+      b.close();
+    }
+    if (serverB != null) {
+      serverB.shutdownNow();
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static byte[] msg(long n) {
+    return ByteBuffer.allocate(8).putLong(n).array();
+  }
+
+  void startB(long clusterId, int port) throws IOException {
+    b = new PeerTransport(clusterId, 2, LIMITS, (from, m) -> receivedByB.add(new long[] {from,
+        ByteBuffer.wrap(m).getLong()}), id -> { }, registry);
+    serverB = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        .maxInboundMessageSize(b.maxInboundBytes()).addService(b.service()).build().start();
+  }
+
+  void startA(int portOfB) {
+    a = new PeerTransport(CLUSTER, 1, LIMITS, (from, m) -> true, id -> unreachableFromA.incrementAndGet(),
+        registry);
+    a.addPeer(2, URI.create("http://127.0.0.1:" + portOfB));
+  }
+
+  @Test
+  void deliversInOrderWithBatching() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    startA(port);
+    int n = 20_000;
+    int sent = 0;
+    for (long i = 0; i < n; i++) {
+      while (!a.send(2, msg(i))) {
+        Thread.onSpinWait(); // the queue is bounded: back off until the sender drains it
+      }
+      sent++;
+    }
+    assertThat(sent).isEqualTo(n);
+    await().atMost(Duration.ofSeconds(20)).until(() -> receivedByB.size() >= n - dropped());
+    long prev = -1;
+    for (long[] r : List.copyOf(receivedByB)) {
+      assertThat(r[0]).isEqualTo(1);
+      assertThat(r[1]).isGreaterThan(prev); // ordered, never duplicated (drops leave gaps only)
+      prev = r[1];
+    }
+    assertThat(registry.get("keel.peer.sent.batches").counter().count()).isLessThan(n);
+  }
+
+  double dropped() {
+    return registry.find("keel.peer.dropped").counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  @Test
+  void deadPeerNeverBlocksTheSenderAndReconnectLater() throws IOException {
+    int port = freePort();
+    startA(port); // nobody listens yet
+    long start = System.nanoTime();
+    for (long i = 0; i < 5_000; i++) {
+      a.send(2, msg(i)); // bounded queue: returns at once, full or not
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    await().atMost(Duration.ofSeconds(10)).until(() -> unreachableFromA.get() > 0 && dropped() > 0);
+
+    startB(CLUSTER, port);
+    await().atMost(Duration.ofSeconds(15)).until(() -> {
+      a.send(2, msg(1_000_000));
+      return receivedByB.stream().anyMatch(r -> r[1] == 1_000_000);
+    });
+  }
+
+  @Test
+  void refusesAStreamFromAnotherCluster() throws IOException {
+    int port = freePort();
+    startB(0xBAD, port);
+    startA(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(7));
+      return registry.get("keel.peer.rejected.streams").counter().count() >= 1;
+    });
+    assertThat(receivedByB).isEmpty();
+  }
+
+  @Test
+  void oversizeMessageIsAProgrammingError() throws IOException {
+    startA(freePort());
+    assertThatThrownBy(() -> a.send(2, new byte[(1 << 20) + 1])).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxMessageBytes");
+    assertThat(a.send(99, msg(1))).isFalse(); // unknown peer
+  }
+}
