@@ -49,6 +49,7 @@ abstract class LoadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    LogLevels.quiet();
     try {
       BenchResult r = execute();
       return r.errors() == 0 ? 0 : 1;

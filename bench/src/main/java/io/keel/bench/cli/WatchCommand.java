@@ -53,6 +53,7 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    LogLevels.quiet();
     try {
       return WatchRun.exitCode(execute());
     } catch (IllegalArgumentException | IllegalStateException | IOException e) {

@@ -47,6 +47,7 @@ public final class WatchLatencyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    LogLevels.quiet();
     try {
       return WatchRun.exitCode(execute());
     } catch (IllegalArgumentException | IllegalStateException | IOException e) {
