@@ -19,7 +19,7 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   @Override
   public void memberList(MemberListRequest req, StreamObserver<MemberListResponse> out) {
-    out.onNext(MemberListResponse.newBuilder().setHeader(headers.current()).addAllMembers(members).build());
+    out.onNext(MemberListResponse.newBuilder().setHeader(headers.withoutRevision()).addAllMembers(members).build());
     out.onCompleted();
   }
 }

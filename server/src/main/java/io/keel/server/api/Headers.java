@@ -22,6 +22,11 @@ public final class Headers {
     return stamp(ResponseHeader.newBuilder().setRevision(currentRevision.getAsLong()));
   }
 
+  /** A header with no revision, as etcd sends for calls answered outside the key space (MemberList). */
+  public ResponseHeader withoutRevision() {
+    return stamp(ResponseHeader.newBuilder());
+  }
+
   /** The store's header (revision set) completed with ids and term. */
   public ResponseHeader complete(ResponseHeader fromStore) {
     return stamp(fromStore.toBuilder());
