@@ -59,7 +59,7 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--request-timeout-ms", defaultValue = "10000", description = "Deadline of each request (default: ${DEFAULT-VALUE})")
   long requestTimeoutMs;
 
-  @Option(names = "--out", description = "Report directory (default: bench/reports/<suite>-<members>m-<time>)")
+  @Option(names = "--out", description = "Report directory (default: bench/target/reports/<suite>-<members>m-<time>)")
   Path out;
 
   /** The arguments after "compare" on the original command line. */
@@ -77,7 +77,7 @@ public final class CompareCommand implements Callable<Integer> {
       if (!"kv".equals(suite)) {
         throw new IllegalArgumentException("unknown --suite '" + suite + "' (known: kv)");
       }
-      Path dir = out != null ? out : Path.of("bench", "reports", suite + "-" + members + "m-"
+      Path dir = out != null ? out : Path.of("bench", "target", "reports", suite + "-" + members + "m-"
           + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
       CompareRunner.Settings settings = new CompareRunner.Settings(systems, members, dir.toAbsolutePath(),
           keelJar == null ? KeelCluster.DEFAULT_JAR : keelJar, keelJvmOptions,

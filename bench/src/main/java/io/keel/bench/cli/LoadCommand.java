@@ -29,20 +29,27 @@ abstract class LoadCommand implements Callable<Integer> {
 
   /** Runs and returns the result; exceptions propagate (used by tests). */
   BenchResult execute() throws Exception {
-    Map<String, Object> params = client.params();
+    Map<String, Object> params = client.conn.params();
     var config = client.loadConfig();
-    try (EtcdConnections conns = client.connect()) {
+    try (EtcdConnections conns = client.conn.connect()) {
       AsyncOperation op = operation(conns, params);
-      BenchResult result = BenchRun.run(name(), "endpoints", params, config, op, out, client.progress());
-      if (client.json != null) {
-        result.writeJson(client.json);
+      try {
+        BenchResult result = BenchRun.run(name(), "endpoints", params, config, op, out, client.conn.progress());
+        if (client.conn.json != null) {
+          result.writeJson(client.conn.json);
+        }
+        return result;
+      } finally {
+        if (op instanceof AutoCloseable c) {
+          c.close();
+        }
       }
-      return result;
     }
   }
 
   @Override
   public Integer call() throws Exception {
+    LogLevels.quiet();
     try {
       BenchResult r = execute();
       return r.errors() == 0 ? 0 : 1;

@@ -22,6 +22,6 @@ public final class PutCommand extends LoadCommand {
   @Override
   AsyncOperation operation(EtcdConnections conns, Map<String, Object> params) {
     keys.addTo(params);
-    return KvOperations.put(conns, client.clients, keys.generator(), keys.valSize, client.requestTimeoutMs);
+    return KvOperations.put(conns, client.clients, keys.generator(), keys.valSize, client.conn.requestTimeoutMs);
   }
 }

@@ -38,6 +38,6 @@ public final class RangeCommand extends LoadCommand {
     params.put("end-range", end == null ? "" : end);
     params.put("consistency", consistency);
     return KvOperations.range(conns, ByteString.copyFromUtf8(key),
-        end == null ? ByteString.EMPTY : ByteString.copyFromUtf8(end), serializable, client.requestTimeoutMs);
+        end == null ? ByteString.EMPTY : ByteString.copyFromUtf8(end), serializable, client.conn.requestTimeoutMs);
   }
 }

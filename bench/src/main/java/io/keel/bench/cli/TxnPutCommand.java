@@ -27,6 +27,6 @@ public final class TxnPutCommand extends LoadCommand {
   AsyncOperation operation(EtcdConnections conns, Map<String, Object> params) {
     keys.addTo(params);
     params.put("txn-ops", txnOps);
-    return KvOperations.txnPut(conns, client.clients, keys.generator(), keys.valSize, txnOps, client.requestTimeoutMs);
+    return KvOperations.txnPut(conns, client.clients, keys.generator(), keys.valSize, txnOps, client.conn.requestTimeoutMs);
   }
 }

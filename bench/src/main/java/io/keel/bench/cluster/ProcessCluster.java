@@ -199,11 +199,4 @@ public class ProcessCluster implements LocalCluster {
     }
     processes.clear();
   }
-
-  static <T> List<T> concat(List<T> a, List<T> b) {
-    List<T> out = new ArrayList<>(a);
-    out.addAll(b);
-    return out;
-  }
-
 }

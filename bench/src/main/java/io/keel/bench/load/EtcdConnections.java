@@ -1,5 +1,6 @@
 package io.keel.bench.load;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.keel.proto.etcdserverpb.MaintenanceGrpc;
@@ -22,6 +23,8 @@ public final class EtcdConnections implements AutoCloseable {
   /** Upper bound on connections. */
   public static final int MAX_CONNS = 10_000;
   private static final int MAX_MESSAGE_BYTES = 64 << 20;
+  /** How long opening the connections may take. */
+  public static final long CONNECT_TIMEOUT_MS = 15_000;
 
   private final List<ManagedChannel> channels;
   private final List<Endpoints.HostPort> targets;
@@ -47,7 +50,45 @@ public final class EtcdConnections implements AutoCloseable {
     for (int i = 0; i < conns; i++) {
       channels.add(channel(targets.get(i % targets.size())));
     }
-    return new EtcdConnections(channels, targets);
+    EtcdConnections result = new EtcdConnections(channels, targets);
+    try {
+      result.awaitReady(CONNECT_TIMEOUT_MS);
+    } catch (RuntimeException e) {
+      result.close();
+      throw e;
+    }
+    return result;
+  }
+
+  /**
+   * Connects every channel now and waits until all are READY, so connection setup is not measured as
+   * request latency.
+   */
+  private void awaitReady(long timeoutMs) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    for (ManagedChannel ch : channels) {
+      ch.getState(true);
+    }
+    for (ManagedChannel ch : channels) {
+      while (true) {
+        ConnectivityState state = ch.getState(true);
+        if (state == ConnectivityState.READY) {
+          break;
+        }
+        if (System.nanoTime() - deadline >= 0) {
+          throw new IllegalStateException("cannot connect to " + targets + " within " + timeoutMs + " ms (state "
+              + state + ")");
+        }
+        java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+        ch.notifyWhenStateChanged(state, changed::countDown);
+        try {
+          changed.await(50, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while connecting", e);
+        }
+      }
+    }
   }
 
   /** A plaintext channel whose callbacks run on the transport thread (benchmark callbacks never block). */

@@ -7,6 +7,8 @@ import io.keel.proto.etcdserverpb.RangeRequest;
 import io.keel.proto.etcdserverpb.RequestOp;
 import io.keel.proto.etcdserverpb.TxnRequest;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +58,7 @@ public final class KvOperations {
     ByteString value = KeyGenerator.randomValue(valSize, new SplittableRandom(42));
     return (client, seq, done) -> {
       TxnRequest.Builder txn = TxnRequest.newBuilder();
-      java.util.Set<ByteString> seen = new java.util.HashSet<>();
+      Set<ByteString> seen = new HashSet<>();
       for (int i = 0; i < txnOps; i++) {
         ByteString key = keys.key(seq * txnOps + i);
         if (!seen.add(key)) {

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -119,7 +120,11 @@ public final class LoadRunner {
       }
       long delay = intended - now;
       if (delay > 0) {
-        pacer.schedule(() -> send(client, seq, intended), delay, TimeUnit.NANOSECONDS);
+        try {
+          pacer.schedule(() -> send(client, seq, intended), delay, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+          slotsDone.countDown(); // the run is over
+        }
         return;
       }
       send(client, seq, intended);
@@ -159,7 +164,11 @@ public final class LoadRunner {
     int[] d = depth.get();
     if (d[0] >= MAX_SYNC_DEPTH) {
       // The operation completed synchronously many times in a row: continue on the pacer to bound the stack.
-      pacer.execute(() -> launch(client));
+      try {
+        pacer.execute(() -> launch(client));
+      } catch (RejectedExecutionException e) {
+        slotsDone.countDown(); // the run is over
+      }
       return;
     }
     d[0]++;

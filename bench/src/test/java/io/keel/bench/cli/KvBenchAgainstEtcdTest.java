@@ -98,6 +98,37 @@ class KvBenchAgainstEtcdTest {
   }
 
   @Test
+  void leaseKeepaliveCountsEveryRoundTrip() throws Exception {
+    BenchResult r = run(new LeaseKeepaliveCommand(), "--endpoints", endpoint, "--clients", "3", "--total", "150");
+    assertThat(r.count()).isEqualTo(150);
+    assertThat(r.errors()).isZero();
+  }
+
+  @Test
+  void everyWatcherReceivesEveryPut() throws Exception {
+    WatchLatencyCommand wl = new WatchLatencyCommand();
+    new CommandLine(wl).parseArgs("--endpoints", endpoint, "--total", "40", "--put-rate", "200", "--streams", "2",
+        "--watchers-per-stream", "3");
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    wl.out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    var results = wl.execute();
+    assertThat(results.get("put").count()).isEqualTo(40);
+    assertThat(results.get("delivery").count()).as("40 puts x 6 watchers").isEqualTo(240);
+    assertThat(results.get("delivery").errors()).isZero();
+    assertThat(buf.toString(StandardCharsets.UTF_8)).contains("Watch events: 240 received of 240 expected");
+
+    WatchCommand w = new WatchCommand();
+    new CommandLine(w).parseArgs("--endpoints", endpoint, "--put-total", "30", "--streams", "2",
+        "--watch-per-stream", "5", "--watched-key-total", "4", "--clients", "2");
+    w.out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    results = w.execute();
+    assertThat(results.get("creation").count()).isEqualTo(10);
+    // 10 watchers over 4 keys (3,3,2,2); 30 puts round-robin (8,8,7,7): 24+24+14+14 events
+    assertThat(results.get("delivery").count()).isEqualTo(76);
+    assertThat(results.get("delivery").errors()).isZero();
+  }
+
+  @Test
   void badInputGivesAClearErrorAndExitCode() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream old = System.err;
