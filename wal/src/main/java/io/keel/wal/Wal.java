@@ -64,7 +64,13 @@ public final class Wal implements AutoCloseable {
   public static Wal open(WalOptions options) throws IOException {
     options.validate();
     Path dir = options.dir();
-    Files.createDirectories(dir);
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      Path parent = dir.toAbsolutePath().getParent();
+      if (parent != null) {
+        Segments.fsyncDir(parent); // the new directory's entry must survive a crash too
+      }
+    }
     FileChannel lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
         StandardOpenOption.WRITE);
     FileLock lock;

@@ -177,6 +177,9 @@ class WalTest {
     assertThat(reg.get("keel.wal.fsync.records").summary().max()).isGreaterThan(1);
     assertThat(fsyncs).isLessThan(next - 1);
     assertThat(reg.get("keel.wal.rejected").tag("reason", "queue_full").counter().count()).isPositive();
+    assertThat(reg.get("keel.wal.queue.depth").gauge().value()).isZero();
+    assertThat(reg.get("keel.wal.fsync.latency").timer().count()).isEqualTo((long) fsyncs);
+    assertThat(reg.get("keel.wal.fsync.bytes").summary().totalAmount()).isGreaterThan(100.0 * (next - 1));
     assertThat(reopen(small(dir)).entries()).containsExactlyElementsOf(entries(1, next - 1, 1));
   }
 
