@@ -65,6 +65,26 @@ class WalCorruptionTest {
   }
 
   @Test
+  void everyCutPointInsideTheLastWriteIsRepairedToTheRecordBeforeIt() throws IOException {
+    Segments.Info last = lastSegment();
+    List<Integer> offs = recordOffsets(last);
+    int lastOff = offs.get(offs.size() - 1);
+    int end = endOfData(last);
+    byte[] original = Files.readAllBytes(last.path());
+    // a crash leaves a prefix of the last write on disk and zeros (the preallocated fill) after it
+    for (int cut = lastOff; cut < end; cut += 13) {
+      Files.write(last.path(), original);
+      writeAt(last.path(), cut, new byte[end - cut]);
+      Recovery.Result r = Recovery.run(dir);
+      assertThat(r.tailOffset()).as("cut at %d", cut).isEqualTo(lastOff);
+      assertThat(r.recovered().entries()).as("cut at %d", cut).containsExactlyElementsOf(big(1, ENTRIES - 1, 1));
+      assertThat(endOfData(last)).isEqualTo(lastOff);
+    }
+    Files.write(last.path(), original);
+    assertThat(Recovery.run(dir).recovered().entries()).containsExactlyElementsOf(big(1, ENTRIES, 1));
+  }
+
+  @Test
   void garbageThenZerosAfterTheLastRecordIsRepairedKeepingEveryRecord() throws IOException {
     Segments.Info last = lastSegment();
     int end = endOfData(last);
