@@ -133,6 +133,9 @@ public final class Wal implements AutoCloseable {
    * of committed or snapshotted entries, term/commit going back) and with {@link WalException} on I/O failure or
    * close. Entries may overwrite a suffix: index i replaces i and drops everything after it.
    *
+   * <p>The future is completed ON THE WRITER THREAD: chain work with the {@code *Async} methods (or hand it to
+   * your own executor), never block or call back into this WAL from a non-async continuation.
+   *
    * @throws WalQueueFullException when the bounded queue is full (fail fast, nothing queued)
    * @throws IllegalArgumentException for a malformed or oversized write
    */
