@@ -196,7 +196,11 @@ public final class Wal implements AutoCloseable {
     return r.future;
   }
 
-  private static void await(CompletableFuture<Void> f) {
+  private void await(CompletableFuture<Void> f) {
+    if (Thread.currentThread() == writerThread) {
+      throw new IllegalStateException("blocking WAL call from the WAL writer thread (a future continuation) would "
+          + "deadlock; use the *Async continuation methods");
+    }
     try {
       f.get(SYNC_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {

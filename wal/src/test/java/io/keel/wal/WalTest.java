@@ -210,6 +210,22 @@ class WalTest {
     }
   }
 
+  @Test
+  void blockingCallFromTheWriterThreadIsRefusedNotDeadlocked() throws Exception {
+    try (Wal w = Wal.open(small(dir))) {
+      CompletableFuture<Throwable> seen = new CompletableFuture<>();
+      w.append(entries(1, 1, 1), null).thenRun(() -> {
+        try {
+          w.writeSync(entries(2, 2, 1), null);
+          seen.complete(null);
+        } catch (IllegalStateException e) {
+          seen.complete(e);
+        }
+      });
+      assertThat(seen.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("deadlock");
+    }
+  }
+
   static List<WalEntry> concat(List<WalEntry> a, List<WalEntry> b) {
     List<WalEntry> out = new ArrayList<>(a);
     out.addAll(b);
