@@ -212,18 +212,31 @@ class WalTest {
 
   @Test
   void blockingCallFromTheWriterThreadIsRefusedNotDeadlocked() throws Exception {
+    HardState hs = new HardState(1, 0, 0);
+    boolean sawWriterThread = false;
     try (Wal w = Wal.open(small(dir))) {
-      CompletableFuture<Throwable> seen = new CompletableFuture<>();
-      w.append(entries(1, 1, 1), null).thenRun(() -> {
-        try {
-          w.writeSync(entries(2, 2, 1), null);
-          seen.complete(null);
-        } catch (IllegalStateException e) {
-          seen.complete(e);
+      // a continuation attached after the future completed runs on this thread instead; retry until it did not
+      for (int attempt = 0; attempt < 50 && !sawWriterThread; attempt++) {
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        CompletableFuture<Boolean> onWriter = new CompletableFuture<>();
+        w.append(List.of(), hs).thenRun(() -> {
+          onWriter.complete(Thread.currentThread().getName().equals("keel-wal-writer"));
+          try {
+            w.writeSync(List.of(), hs);
+            seen.complete(null);
+          } catch (IllegalStateException e) {
+            seen.complete(e);
+          }
+        });
+        if (onWriter.get()) {
+          sawWriterThread = true;
+          assertThat(seen.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("deadlock");
+        } else {
+          assertThat(seen.get()).isNull();
         }
-      });
-      assertThat(seen.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("deadlock");
+      }
     }
+    assertThat(sawWriterThread).isTrue();
   }
 
   static List<WalEntry> concat(List<WalEntry> a, List<WalEntry> b) {
