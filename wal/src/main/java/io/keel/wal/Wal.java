@@ -64,7 +64,13 @@ public final class Wal implements AutoCloseable {
   public static Wal open(WalOptions options) throws IOException {
     options.validate();
     Path dir = options.dir();
-    Files.createDirectories(dir);
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      Path parent = dir.toAbsolutePath().getParent();
+      if (parent != null) {
+        Segments.fsyncDir(parent); // the new directory's entry must survive a crash too
+      }
+    }
     FileChannel lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
         StandardOpenOption.WRITE);
     FileLock lock;
@@ -127,6 +133,9 @@ public final class Wal implements AutoCloseable {
    * of committed or snapshotted entries, term/commit going back) and with {@link WalException} on I/O failure or
    * close. Entries may overwrite a suffix: index i replaces i and drops everything after it.
    *
+   * <p>The future is completed ON THE WRITER THREAD: chain work with the {@code *Async} methods (or hand it to
+   * your own executor), never block or call back into this WAL from a non-async continuation.
+   *
    * @throws WalQueueFullException when the bounded queue is full (fail fast, nothing queued)
    * @throws IllegalArgumentException for a malformed or oversized write
    */
@@ -187,7 +196,11 @@ public final class Wal implements AutoCloseable {
     return r.future;
   }
 
-  private static void await(CompletableFuture<Void> f) {
+  private void await(CompletableFuture<Void> f) {
+    if (Thread.currentThread() == writerThread) {
+      throw new IllegalStateException("blocking WAL call from the WAL writer thread (a future continuation) would "
+          + "deadlock; use the *Async continuation methods");
+    }
     try {
       f.get(SYNC_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {

@@ -177,6 +177,9 @@ class WalTest {
     assertThat(reg.get("keel.wal.fsync.records").summary().max()).isGreaterThan(1);
     assertThat(fsyncs).isLessThan(next - 1);
     assertThat(reg.get("keel.wal.rejected").tag("reason", "queue_full").counter().count()).isPositive();
+    assertThat(reg.get("keel.wal.queue.depth").gauge().value()).isZero();
+    assertThat(reg.get("keel.wal.fsync.latency").timer().count()).isEqualTo((long) fsyncs);
+    assertThat(reg.get("keel.wal.fsync.bytes").summary().totalAmount()).isGreaterThan(100.0 * (next - 1));
     assertThat(reopen(small(dir)).entries()).containsExactlyElementsOf(entries(1, next - 1, 1));
   }
 
@@ -205,6 +208,35 @@ class WalTest {
       assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class)
           .hasCauseInstanceOf(IllegalArgumentException.class);
     }
+  }
+
+  @Test
+  void blockingCallFromTheWriterThreadIsRefusedNotDeadlocked() throws Exception {
+    HardState hs = new HardState(1, 0, 0);
+    boolean sawWriterThread = false;
+    try (Wal w = Wal.open(small(dir))) {
+      // a continuation attached after the future completed runs on this thread instead; retry until it did not
+      for (int attempt = 0; attempt < 50 && !sawWriterThread; attempt++) {
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        CompletableFuture<Boolean> onWriter = new CompletableFuture<>();
+        w.append(List.of(), hs).thenRun(() -> {
+          onWriter.complete(Thread.currentThread().getName().equals("keel-wal-writer"));
+          try {
+            w.writeSync(List.of(), hs);
+            seen.complete(null);
+          } catch (IllegalStateException e) {
+            seen.complete(e);
+          }
+        });
+        if (onWriter.get()) {
+          sawWriterThread = true;
+          assertThat(seen.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("deadlock");
+        } else {
+          assertThat(seen.get()).isNull();
+        }
+      }
+    }
+    assertThat(sawWriterThread).isTrue();
   }
 
   static List<WalEntry> concat(List<WalEntry> a, List<WalEntry> b) {
