@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.keel.kvstore.MvccStore;
 import io.keel.kvstore.RequestValidator;
 import io.keel.proto.etcdserverpb.Member;
+import io.keel.proto.internal.MemberAttributes;
 import io.keel.server.api.ClusterService;
 import io.keel.server.api.Headers;
 import io.keel.server.api.KvService;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,8 @@ public final class KeelServer implements AutoCloseable {
   private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
+  private final CountDownLatch ready = new CountDownLatch(1);
+  private volatile Exception startupFailure;
   private volatile boolean closed;
 
   private KeelServer(ServerConfig config) throws IOException {
@@ -99,17 +103,39 @@ public final class KeelServer implements AutoCloseable {
       }
       peerServers.add(peer);
     }
-    List<Member> members = new ArrayList<>();
-    for (Map.Entry<String, Long> e : new TreeMap<>(id.memberIds()).entrySet()) {
-      boolean self = e.getKey().equals(config.name());
-      members.add(Member.newBuilder().setID(e.getValue()).setName(e.getKey())
-          .addAllPeerURLs(config.initialCluster().get(e.getKey()).stream().map(URI::toString).toList())
-          .addAllClientURLs(self ? config.advertiseClientUrls().stream().map(URI::toString).toList() : List.of())
-          .build());
+    Thread startup = new Thread(() -> publishThenServeClients(id, headers), "keel-startup-" + config.name());
+    startup.setDaemon(true);
+    startup.start();
+  }
+
+  /**
+   * As etcd: a member serves clients only once it has published its attributes through Raft (so it is part of a
+   * working cluster); the leader also records the cluster version first.
+   */
+  private void publishThenServeClients(MemberIdentity id, Headers headers) {
+    try {
+      member.publish(MemberAttributes.newBuilder().setName(config.name())
+          .addAllClientUrls(config.advertiseClientUrls().stream().map(URI::toString).toList()).build(),
+          MaintenanceService.API_VERSION);
+      if (closed) {
+        return;
+      }
+      serveClients(id, headers);
+      ready.countDown();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      startupFailure = e;
+      LOG.error("member {} failed to start serving clients", config.name(), e);
+      ready.countDown();
+      close();
     }
+  }
+
+  private void serveClients(MemberIdentity id, Headers headers) throws IOException {
     RequestValidator validator = new RequestValidator(config.maxTxnOps());
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
-
+    Supplier<List<Member>> members = () -> members(id);
     for (URI url : config.listenClientUrls()) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
           .maxInboundMessageSize((int) config.maxRequestBytes() + ServerConfig.GRPC_OVERHEAD_BYTES)
@@ -136,8 +162,36 @@ public final class KeelServer implements AutoCloseable {
       }
     }
     LOG.info("member {} ({}) of cluster {} ({} members) at revision {}; ready to serve client requests on {}",
-        config.name(), Long.toHexString(id.memberId()), Long.toHexString(id.clusterId()), voters.size(),
+        config.name(), Long.toHexString(id.memberId()), Long.toHexString(id.clusterId()), id.memberIds().size(),
         store.currentRevision(), config.listenClientUrls());
+  }
+
+  /** The members as the initial cluster names them, with the client URLs each has published. */
+  private List<Member> members(MemberIdentity id) {
+    Map<Long, MemberAttributes> published = member.cluster().members();
+    List<Member> out = new ArrayList<>();
+    for (Map.Entry<String, Long> e : new TreeMap<>(id.memberIds()).entrySet()) {
+      MemberAttributes attrs = published.get(e.getValue());
+      out.add(Member.newBuilder().setID(e.getValue()).setName(attrs == null ? "" : attrs.getName())
+          .addAllPeerURLs(config.initialCluster().get(e.getKey()).stream().map(URI::toString).toList())
+          .addAllClientURLs(attrs == null ? List.of() : attrs.getClientUrlsList())
+          .build());
+    }
+    return out;
+  }
+
+  /** Waits until this member serves clients; false on timeout; throws if start-up failed. */
+  public boolean awaitReady(long timeoutMs) throws InterruptedException, IOException {
+    boolean done = ready.await(timeoutMs, TimeUnit.MILLISECONDS);
+    if (startupFailure != null) {
+      throw new IOException("member " + config.name() + " failed to start", startupFailure);
+    }
+    return done;
+  }
+
+  /** Why start-up failed, or null. */
+  public Exception startupFailure() {
+    return startupFailure;
   }
 
   private static RaftMember.Settings settings(ServerConfig c) {
@@ -162,11 +216,6 @@ public final class KeelServer implements AutoCloseable {
 
   public MvccStore store() {
     return store;
-  }
-
-  /** The bound client ports, in --listen-client-urls order (useful when a URL asked for port 0). */
-  public List<Integer> clientPorts() {
-    return grpcServers.stream().map(Server::getPort).toList();
   }
 
   public void awaitTermination() throws InterruptedException {

@@ -58,7 +58,7 @@ class KeelServerTest {
         "new", "t", 4096, 0, ServerConfig.parseUrls("m", "http://127.0.0.1:" + metricsPort), 4, 64, 50, 500);
     server = KeelServer.start(c);
     try {
-      assertThat(server.member().awaitLeader(10_000)).as("a single member elects itself").isTrue();
+      assertThat(server.awaitReady(15_000)).as("a single member elects itself and publishes").isTrue();
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }

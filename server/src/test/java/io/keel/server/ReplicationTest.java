@@ -49,6 +49,9 @@ class ReplicationTest {
       start(i);
       channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", clientPorts[i]).usePlaintext().build();
     }
+    for (int i = 0; i < N; i++) {
+      awaitReady(i);
+    }
     awaitLeader();
   }
 
@@ -58,6 +61,14 @@ class ReplicationTest {
     servers[i] = KeelServer.start(new ServerConfig("m" + i, dir.resolve("m" + i), ServerConfig.parseUrls("c", client),
         ServerConfig.parseUrls("a", client), ServerConfig.parseUrls("p", peer), ServerConfig.parseUrls("p", peer),
         ServerConfig.parseInitialCluster(cluster), "new", "tok", 1 << 20, 0, List.of(), 128, 1000, 50, 500));
+  }
+
+  void awaitReady(int i) {
+    try {
+      assertThat(servers[i].awaitReady(20_000)).as("member %d ready", i).isTrue();
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @AfterEach
@@ -126,6 +137,10 @@ class ReplicationTest {
       assertThat(keysOn(i, false)).as("linearizable read on member %d", i).isEqualTo(written);
     }
     assertHashesEqual(List.of(0, 1, 2));
+    var members = io.keel.proto.etcdserverpb.ClusterGrpc.newBlockingStub(channels[1])
+        .memberList(io.keel.proto.etcdserverpb.MemberListRequest.getDefaultInstance()).getMembersList();
+    assertThat(members).hasSize(N).allSatisfy(m -> assertThat(m.getClientURLsList()).as("published client URLs of %s",
+        m.getName()).hasSize(1));
   }
 
   @Test
@@ -159,6 +174,7 @@ class ReplicationTest {
     }
 
     start(leader); // same data dir: replays its WAL, then catches up from the new leader
+    awaitReady(leader);
     channels[leader] = NettyChannelBuilder.forAddress("127.0.0.1", clientPorts[leader]).usePlaintext().build();
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(keysOn(leader, false)).isEqualTo(acked));
     assertHashesEqual(List.of(0, 1, 2));

@@ -14,6 +14,7 @@ import io.keel.proto.etcdserverpb.StatusResponse;
 import io.keel.proto.etcdserverpb.Member;
 import io.keel.server.raft.RaftMember;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * etcd's Maintenance service for one member: Status, HashKV, Alarm (none raised yet) and MoveLeader.
@@ -27,15 +28,15 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   private final MvccStore store;
   private final RaftMember member;
   private final Headers headers;
-  private final List<Long> memberIds;
+  private final Supplier<List<Member>> members;
   private final long quotaBackendBytes;
 
-  public MaintenanceService(MvccStore store, RaftMember member, Headers headers, List<Member> members,
+  public MaintenanceService(MvccStore store, RaftMember member, Headers headers, Supplier<List<Member>> members,
       long quotaBackendBytes) {
     this.store = store;
     this.member = member;
     this.headers = headers;
-    this.memberIds = members.stream().map(Member::getID).toList();
+    this.members = members;
     this.quotaBackendBytes = quotaBackendBytes;
   }
 
@@ -80,7 +81,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
 
   @Override
   public void moveLeader(MoveLeaderRequest req, StreamObserver<MoveLeaderResponse> out) {
-    member.moveLeader(req.getTargetID(), memberIds).whenComplete((ok, err) -> {
+    member.moveLeader(req.getTargetID(), members.get().stream().map(Member::getID).toList()).whenComplete((ok, err) -> {
       if (err != null) {
         GrpcErrors.fail(out, err);
       } else {

@@ -57,7 +57,10 @@ public final class DevCommand implements Callable<Integer> {
       s.electionTimeoutMs = 1000;
       servers.add(KeelServer.start(s.toConfig()));
     }
-    boolean led = servers.get(0).member().awaitLeader(15_000);
+    boolean led = true;
+    for (KeelServer server : servers) {
+      led &= server.awaitReady(30_000);
+    }
     System.out.printf("""
         Keel dev cluster is up: %d member(s)%s; data in %s
           etcd API:  %s
@@ -65,7 +68,7 @@ public final class DevCommand implements Callable<Integer> {
           try:       etcdctl put greeting hello && etcdctl get greeting
                      etcdctl --endpoints=%s endpoint status -w table
         Press Ctrl-C to stop.
-        """, members, led ? "" : " (no leader yet)", dir, endpoints(members, ", "), endpoints(members, ","));
+        """, members, led ? "" : " (not all ready yet)", dir, endpoints(members, ", "), endpoints(members, ","));
     System.out.flush();
     servers.get(0).awaitTermination();
     return 0;

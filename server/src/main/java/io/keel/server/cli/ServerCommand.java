@@ -70,7 +70,7 @@ public final class ServerCommand implements Callable<Integer> {
     KeelServer server = KeelServer.start(toConfig());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "keel-shutdown"));
     server.awaitTermination();
-    return 0;
+    return server.startupFailure() == null ? 0 : 1;
   }
 
   ServerConfig toConfig() {

@@ -2,8 +2,11 @@ package io.keel.server.raft;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.keel.proto.internal.WalMetadata;
+import io.keel.raft.ConfChange;
+import io.keel.raft.ConfChangeType;
 import io.keel.raft.ConfState;
 import io.keel.raft.Entry;
+import io.keel.raft.EntryType;
 import io.keel.raft.HardState;
 import io.keel.raft.MemoryStorage;
 import io.keel.raft.Ready;
@@ -57,14 +60,20 @@ final class DurableLog implements AutoCloseable {
             stored.getClusterId(), expected.getMemberId(), expected.getClusterId()));
       }
       long[] voters = stored.getInitialVotersList().stream().mapToLong(Long::longValue).toArray();
+      List<WalEntry> logged = rec.entries();
+      io.keel.wal.HardState hs = rec.hardState();
+      if (logged.isEmpty() && hs.isEmpty() && rec.snapshotMarker().index() == 0) {
+        logged = bootstrap(wal, voters);
+        hs = new io.keel.wal.HardState(1, 0, voters.length);
+      }
       MemoryStorage mem = MemoryStorage.withVoters(voters);
       SnapshotMarker marker = rec.snapshotMarker();
       if (marker.index() > 0) {
         mem.applySnapshot(new Snapshot(new SnapshotMetadata(ConfState.ofVoters(voters), marker.index(),
             marker.term()), null));
       }
-      List<Entry> entries = new ArrayList<>(rec.entries().size());
-      for (WalEntry we : rec.entries()) {
+      List<Entry> entries = new ArrayList<>(logged.size());
+      for (WalEntry we : logged) {
         Entry e = RaftCodec.decodeEntry(we.data());
         if (e.index() != we.index() || e.term() != we.term()) {
           throw new IOException("write-ahead log record at index " + we.index() + " holds entry " + e.index()
@@ -73,7 +82,6 @@ final class DurableLog implements AutoCloseable {
         entries.add(e);
       }
       mem.append(entries);
-      io.keel.wal.HardState hs = rec.hardState();
       mem.setHardState(new HardState(hs.term(), hs.vote(), hs.commit()));
       LOG.info("raft log {}: {} entries after snapshot {}, hard state term={} vote={} commit={}", dir,
           entries.size(), marker.index(), hs.term(), Long.toHexString(hs.vote()), hs.commit());
@@ -82,6 +90,22 @@ final class DurableLog implements AutoCloseable {
       wal.close();
       throw e;
     }
+  }
+
+  /**
+   * A new cluster's first entries, as etcd writes them: one committed "add voter" per initial member at term 1.
+   * Every member of a new cluster writes the same ones, so their logs agree from index 1.
+   */
+  private static List<WalEntry> bootstrap(Wal wal, long[] voters) {
+    List<WalEntry> entries = new ArrayList<>();
+    for (int i = 0; i < voters.length; i++) {
+      Entry e = new Entry(1, i + 1, EntryType.CONF_CHANGE,
+          RaftCodec.encodeConfChange(ConfChange.of(ConfChangeType.ADD_NODE, voters[i])));
+      entries.add(new WalEntry(e.index(), e.term(), RaftCodec.encodeEntry(e)));
+    }
+    wal.writeSync(entries, new io.keel.wal.HardState(1, 0, voters.length));
+    LOG.info("bootstrapped a new raft log with {} voters", voters.length);
+    return entries;
   }
 
   private static WalMetadata parse(byte[] bytes, Path dir) throws IOException {

@@ -2,6 +2,7 @@ package io.keel.server.raft;
 
 import io.keel.kvstore.MvccStore;
 import io.keel.proto.internal.InternalRequest;
+import io.keel.proto.internal.MemberAttributes;
 import io.keel.proto.internal.WalMetadata;
 import io.keel.proto.peer.RaftPeerGrpc;
 import io.keel.raft.Config;
@@ -17,6 +18,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -41,9 +43,12 @@ public final class RaftMember implements AutoCloseable {
   private final Proposals proposals;
   private final RaftLoop loop;
   private final Settings settings;
+  private final ClusterState cluster;
+  private volatile boolean closed;
 
   private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
-      Settings settings) {
+      Settings settings, ClusterState cluster) {
+    this.cluster = cluster;
     this.memberId = memberId;
     this.log = log;
     this.transport = transport;
@@ -90,7 +95,8 @@ public final class RaftMember implements AutoCloseable {
           return loopRef[0].offer(new RaftLoop.Step(m));
         },
         peer -> loopRef[0].offer(new RaftLoop.Unreachable(peer)), registry);
-    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers), proposals, reads, term,
+    ClusterState cluster = new ClusterState(walDir.resolveSibling("cluster.state"));
+    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster), proposals, reads, term,
         settings.tickMs(), settings.inboxCapacity(), registry);
     loopRef[0] = loop;
     voters.forEach((id, url) -> {
@@ -99,7 +105,7 @@ public final class RaftMember implements AutoCloseable {
       }
     });
     loop.start();
-    return new RaftMember(memberId, log, transport, proposals, loop, settings);
+    return new RaftMember(memberId, log, transport, proposals, loop, settings, cluster);
   }
 
   /** The service peers stream Raft messages to. */
@@ -189,6 +195,34 @@ public final class RaftMember implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Announces this member's name and client URLs through Raft, retrying until applied (etcd's publish); then,
+   * on the leader, records the cluster version if none is set. Blocks; call from a start-up thread.
+   */
+  public void publish(MemberAttributes attrs, String clusterVersion) throws InterruptedException {
+    while (!closed) {
+      try {
+        write(InternalRequest.newBuilder().setMemberAttributes(attrs.toBuilder().setMemberId(memberId))).get();
+        break;
+      } catch (ExecutionException e) {
+        LOG.info("publishing member attributes failed ({}); retrying", e.getCause().getMessage());
+        Thread.sleep(settings.tickMs());
+      }
+    }
+    while (!closed && cluster.clusterVersion().isEmpty() && loop.isLeader()) {
+      try {
+        write(InternalRequest.newBuilder().setClusterVersion(clusterVersion)).get();
+      } catch (ExecutionException e) {
+        LOG.info("setting the cluster version failed ({}); retrying", e.getCause().getMessage());
+        Thread.sleep(settings.tickMs());
+      }
+    }
+  }
+
+  public ClusterState cluster() {
+    return cluster;
+  }
+
   public long memberId() {
     return memberId;
   }
@@ -215,6 +249,7 @@ public final class RaftMember implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     loop.close();
     transport.close();
     log.close();

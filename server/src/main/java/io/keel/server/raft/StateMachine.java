@@ -13,10 +13,12 @@ import io.keel.server.api.Headers;
 final class StateMachine {
   private final MvccStore store;
   private final Headers headers;
+  private final ClusterState cluster;
 
-  StateMachine(MvccStore store, Headers headers) {
+  StateMachine(MvccStore store, Headers headers, ClusterState cluster) {
     this.store = store;
     this.headers = headers;
+    this.cluster = cluster;
   }
 
   long appliedIndex() {
@@ -42,6 +44,14 @@ final class StateMachine {
         case COMPACTION -> {
           var r = store.compact(req.getCompaction(), index);
           yield r.toBuilder().setHeader(headers.complete(r.getHeader())).build();
+        }
+        case MEMBER_ATTRIBUTES -> {
+          cluster.publish(req.getMemberAttributes());
+          yield Boolean.TRUE;
+        }
+        case CLUSTER_VERSION -> {
+          cluster.setClusterVersion(req.getClusterVersion());
+          yield Boolean.TRUE;
         }
         case REQUEST_NOT_SET -> throw new IllegalStateException("empty request in the log at index " + index);
       };
