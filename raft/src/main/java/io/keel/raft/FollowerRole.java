@@ -24,7 +24,7 @@ final class FollowerRole implements Role {
                 if (r.disableProposalForwarding) {
                     throw new ProposalDroppedException("not leader and proposal forwarding is disabled");
                 }
-                r.send(m.toBuilder().to(r.lead).build());
+                r.send(m.toBuilder().to(r.lead).term(0).build());
             }
             case APP -> {
                 r.electionElapsed = 0;
@@ -46,7 +46,8 @@ final class FollowerRole implements Role {
                     Raft.LOG.debug("{} no leader; dropping {}", r.id, m.type());
                     return;
                 }
-                r.send(m.toBuilder().to(r.lead).build());
+                // term cleared: send() stamps ours (a message may be forwarded again by a stale follower)
+                r.send(m.toBuilder().to(r.lead).term(0).build());
             }
             case TIMEOUT_NOW -> r.hup(Raft.CampaignType.TRANSFER);
             case READ_INDEX_RESP -> {

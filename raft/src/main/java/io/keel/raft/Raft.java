@@ -100,7 +100,11 @@ final class Raft {
     // ---- sending ------------------------------------------------------------------------------------
 
     void send(Message m) {
-        Message.Builder b = m.toBuilder().from(id);
+        // Forwarded requests keep their originator (the proposer, the reader awaiting READ_INDEX_RESP, the
+        // transferee), even when forwarded twice by stale followers; everything else is from us.
+        boolean forwardable = m.type() == MessageType.PROP || m.type() == MessageType.READ_INDEX
+                || m.type() == MessageType.TRANSFER_LEADER;
+        Message.Builder b = m.toBuilder().from(forwardable && m.from() != NONE ? m.from() : id);
         MessageType t = m.type();
         if (t == MessageType.VOTE || t == MessageType.VOTE_RESP || t == MessageType.PRE_VOTE
                 || t == MessageType.PRE_VOTE_RESP) {

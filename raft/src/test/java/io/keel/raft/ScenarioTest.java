@@ -106,6 +106,25 @@ class ScenarioTest {
     }
 
     @Test
+    void transferAndReadRequestedAtFollowersReachTheRightNodes() {
+        Cluster c = new Cluster(3, b -> b);
+        c.elect(1);
+        c.node(2).transferLeadership(3); // forwarded to the leader; the transferee must stay 3
+        c.stabilize();
+        assertThat(c.leader()).isEqualTo(3);
+        // a read requested at a follower is answered to that follower
+        c.node(2).readIndex(b("r"));
+        c.stabilize();
+        assertThat(c.reads.get(2L)).singleElement().extracting(ReadState::index)
+                .isEqualTo(c.node(3).status().commit());
+        // a TRANSFER_LEADER that arrives with a term at a follower is forwarded, not rejected
+        c.node(1).step(Message.builder(MessageType.TRANSFER_LEADER).from(2).to(1)
+                .term(c.node(1).status().term()).build());
+        c.stabilize();
+        assertThat(c.leader()).isEqualTo(2);
+    }
+
+    @Test
     void transferToLaggingFollowerWaitsForCatchUpAndProposalsAreRejectedMeanwhile() {
         Cluster c = new Cluster(3, b -> b);
         c.elect(1);
