@@ -15,6 +15,8 @@ import java.util.List;
  */
 final class Ranges {
   private static final byte[] UNBOUNDED = new byte[0];
+  /** Values are fetched from RocksDB in multi-gets of this many revisions. */
+  static final int READ_BATCH = 128;
 
   private Ranges() {}
 
@@ -64,8 +66,15 @@ final class Ranges {
   static List<KeyValue> kvs(KeyIndex index, ValueReader values, byte[] key, byte[] end, long atRev) {
     Hits h = collect(index, key, end, atRev, 0);
     List<KeyValue> out = new ArrayList<>(h.stored);
-    for (int i = 0; i < h.stored; i++) {
-      out.add(mustRead(values, h.revs[2 * i], h.revs[2 * i + 1]));
+    for (int i = 0; i < h.stored; i += READ_BATCH) {
+      int n = Math.min(READ_BATCH, h.stored - i);
+      KeyValue[] batch = values.readAll(h.revs, i, n);
+      for (int j = 0; j < n; j++) {
+        if (batch[j] == null) {
+          throw new MissingRevisionException(h.revs[2 * (i + j)], h.revs[2 * (i + j) + 1]);
+        }
+        out.add(batch[j]);
+      }
     }
     return out;
   }
@@ -123,8 +132,15 @@ final class Ranges {
       return resp.build();
     }
     List<KeyValue> kvs = new ArrayList<>(h.stored);
+    KeyValue[] batch = null;
     for (int i = 0; i < h.stored; i++) {
-      KeyValue kv = mustRead(values, h.revs[2 * i], h.revs[2 * i + 1]);
+      if (i % READ_BATCH == 0) {
+        batch = values.readAll(h.revs, i, Math.min(READ_BATCH, h.stored - i));
+      }
+      KeyValue kv = batch[i % READ_BATCH];
+      if (kv == null) {
+        throw new MissingRevisionException(h.revs[2 * i], h.revs[2 * i + 1]);
+      }
       if (r.getMaxModRevision() != 0 && kv.getModRevision() > r.getMaxModRevision()) {
         continue;
       }

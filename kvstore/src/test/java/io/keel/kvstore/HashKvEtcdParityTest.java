@@ -23,7 +23,26 @@ class HashKvEtcdParityTest {
 
   @Test
   void hashMatchesEtcd34AfterTheSameCommands() {
-    try (MvccStore s = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false))) {
+    run(false);
+  }
+
+  @Test
+  void hashMatchesEtcd34WhenReopenedBetweenCommands() {
+    run(true);
+  }
+
+  private MvccStore s;
+
+  private void reopen(boolean reopen) {
+    if (reopen) {
+      s.close();
+      s = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
+    }
+  }
+
+  private void run(boolean reopen) {
+    s = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
+    try {
       assertHash(s.hashKV(0), 1084519789L, -1, 1);
       s.put(put("a", "1"), 0);
       s.put(put("b", "2"), 0);
@@ -34,15 +53,24 @@ class HashKvEtcdParityTest {
       s.deleteRange(del("c", "d"), 0);
       s.put(put("b", "7"), 0);
       assertHash(s.hashKV(0), 1077715706L, -1, 9);
+      reopen(reopen);
       s.compact(CompactionRequest.newBuilder().setRevision(6).build(), 0);
+      assertHash(s.hashKV(0), 1568321609L, 6, 9);
+      reopen(reopen);
       assertHash(s.hashKV(0), 1568321609L, 6, 9);
       s.put(put("a", "8"), 0);
       s.deleteRange(del("d"), 0);
       assertHash(s.hashKV(0), 4093341308L, 6, 11);
       assertHash(s.hashKV(9), 1568321609L, 6, 11);
       assertHash(s.hashKV(7), 3551526071L, 6, 11);
+      reopen(reopen);
+      assertHash(s.hashKV(0), 4093341308L, 6, 11);
       s.compact(CompactionRequest.newBuilder().setRevision(11).build(), 0);
       assertHash(s.hashKV(0), 713408968L, 11, 11);
+      reopen(reopen);
+      assertHash(s.hashKV(0), 713408968L, 11, 11);
+    } finally {
+      s.close();
     }
   }
 
