@@ -64,7 +64,7 @@ class LoadRunnerTest {
     long t0 = System.nanoTime();
     LoadOutcome out = new LoadRunner(new LoadConfig(4, 1, 1_000_000, 1, 0), neverCompletes, () -> { }, 200).run();
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    assertThat(ms).isBetween(1000L, 5000L);
+    assertThat(ms).isBetween(1000L, 15_000L);
     assertThat(out.issued()).isEqualTo(4);
     assertThat(out.abandoned()).isEqualTo(4);
     assertThat(out.failures()).isEqualTo(4);
@@ -76,7 +76,7 @@ class LoadRunnerTest {
     LoadOutcome out = new LoadRunner(new LoadConfig(4, 1, 200, 30, 400), (c, s, done) ->
         server.execute(() -> done.done(null)), () -> { }, 1000).run();
     assertThat(out.successes()).isEqualTo(200);
-    assertThat(out.wallNanos()).isBetween(450_000_000L, 3_000_000_000L);
+    assertThat(out.wallNanos()).isBetween(450_000_000L, 20_000_000_000L);
   }
 
   @Test
