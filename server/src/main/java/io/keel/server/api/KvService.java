@@ -15,6 +15,7 @@ import io.keel.proto.etcdserverpb.PutRequest;
 import io.keel.proto.etcdserverpb.PutResponse;
 import io.keel.proto.etcdserverpb.RangeRequest;
 import io.keel.proto.etcdserverpb.RangeResponse;
+import io.keel.proto.etcdserverpb.RequestOp;
 import io.keel.proto.etcdserverpb.TxnRequest;
 import io.keel.proto.etcdserverpb.TxnResponse;
 import io.keel.proto.internal.InternalRequest;
@@ -84,7 +85,75 @@ public final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void txn(TxnRequest req, StreamObserver<TxnResponse> out) {
-    write(req, out, () -> validator.checkTxn(req), InternalRequest.newBuilder().setTxn(req));
+    if (!isReadOnly(req)) {
+      write(req, out, () -> validator.checkTxn(req), InternalRequest.newBuilder().setTxn(req));
+      return;
+    }
+    // As etcd: a txn without writes is not proposed; it is served like a read (linearizable unless every
+    // range in it asks for serializable) and so adds nothing to the Raft log.
+    try {
+      validator.checkTxn(req);
+      if (isSerializable(req)) {
+        answerReadOnlyTxn(req, out);
+        return;
+      }
+      member.linearizableBarrier().whenComplete((ok, err) -> {
+        if (err != null) {
+          GrpcErrors.fail(out, err);
+        } else {
+          answerReadOnlyTxn(req, out);
+        }
+      });
+    } catch (RuntimeException e) {
+      GrpcErrors.fail(out, e);
+    }
+  }
+
+  private void answerReadOnlyTxn(TxnRequest req, StreamObserver<TxnResponse> out) {
+    try {
+      TxnResponse r = store.txn(req, 0);
+      out.onNext(r.toBuilder().setHeader(headers.complete(r.getHeader())).build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      GrpcErrors.fail(out, e);
+    }
+  }
+
+  static boolean isReadOnly(TxnRequest req) {
+    return opsReadOnly(req.getSuccessList()) && opsReadOnly(req.getFailureList());
+  }
+
+  private static boolean opsReadOnly(java.util.List<RequestOp> ops) {
+    for (RequestOp op : ops) {
+      switch (op.getRequestCase()) {
+        case REQUEST_RANGE -> { }
+        case REQUEST_TXN -> {
+          if (!isReadOnly(op.getRequestTxn())) {
+            return false;
+          }
+        }
+        default -> {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private static boolean isSerializable(TxnRequest req) {
+    return opsSerializable(req.getSuccessList()) && opsSerializable(req.getFailureList());
+  }
+
+  private static boolean opsSerializable(java.util.List<RequestOp> ops) {
+    for (RequestOp op : ops) {
+      if (op.hasRequestRange() && !op.getRequestRange().getSerializable()) {
+        return false;
+      }
+      if (op.hasRequestTxn() && !isSerializable(op.getRequestTxn())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
