@@ -10,6 +10,7 @@ import io.keel.server.api.ClusterService;
 import io.keel.server.api.Headers;
 import io.keel.server.api.KvService;
 import io.keel.server.api.MaintenanceService;
+import io.keel.server.api.RequireLeaderInterceptor;
 import io.keel.server.raft.RaftMember;
 import io.keel.server.metrics.MetricsHttpServer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
@@ -145,6 +146,7 @@ public final class KeelServer implements AutoCloseable {
           .addService(new KvService(store, member, validator, headers, config.maxRequestBytes()))
           .addService(new MaintenanceService(store, member, headers, members, quotaBytes()))
           .addService(new ClusterService(headers, members))
+          .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
           .build();
       try {

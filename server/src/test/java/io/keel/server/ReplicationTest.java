@@ -193,5 +193,12 @@ class ReplicationTest {
         Status.Code.UNAVAILABLE, "etcdserver: request timed out");
     KeelServerTest.assertStatus(() -> keysOn(2, false), Status.Code.UNAVAILABLE, "etcdserver: request timed out");
     assertThat(keysOn(2, true)).as("serializable reads stay local").containsExactly("k-before");
+    // A client that requires a leader (etcd's "hasleader" metadata) is told at once, once the member knows none.
+    io.grpc.Metadata md = new io.grpc.Metadata();
+    md.put(io.grpc.Metadata.Key.of("hasleader", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "true");
+    await().atMost(Duration.ofSeconds(10)).until(() -> servers[2].member().leaderId() == 0);
+    KeelServerTest.assertStatus(() -> kv(2).withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md))
+        .put(PutRequest.newBuilder().setKey(b("k-lost")).setValue(b("v")).build()),
+        Status.Code.UNAVAILABLE, "etcdserver: no leader");
   }
 }
