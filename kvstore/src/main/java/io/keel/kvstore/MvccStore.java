@@ -26,10 +26,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -66,6 +68,7 @@ public final class MvccStore implements AutoCloseable {
     private MeterRegistry meterRegistry = new SimpleMeterRegistry();
     private LeaseLookup leases = LeaseLookup.NONE;
     private int maxTxnOps = RequestValidator.DEFAULT_MAX_TXN_OPS;
+    private long blockCacheBytes = 64L << 20;
 
     public Options(Path dataDir) {
       this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
@@ -112,6 +115,19 @@ public final class MvccStore implements AutoCloseable {
       return this;
     }
 
+    /** RocksDB block cache (uncompressed blocks of stored values) in bytes; default 64 MiB. */
+    public Options blockCacheBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("blockCacheBytes < 0");
+      }
+      this.blockCacheBytes = bytes;
+      return this;
+    }
+
+    public long blockCacheBytes() {
+      return blockCacheBytes;
+    }
+
     public Path dataDir() {
       return dataDir;
     }
@@ -137,6 +153,7 @@ public final class MvccStore implements AutoCloseable {
   private final RocksDB db;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
+  private final LRUCache blockCache;
   private final ColumnFamilyHandle defaultCf;
   private final ColumnFamilyHandle keyCf;
   private final ColumnFamilyHandle metaCf;
@@ -158,7 +175,9 @@ public final class MvccStore implements AutoCloseable {
     this.options = options;
     this.validator = new RequestValidator(options.maxTxnOps());
     this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-    this.cfOptions = new ColumnFamilyOptions();
+    this.blockCache = new LRUCache(options.blockCacheBytes());
+    this.cfOptions = new ColumnFamilyOptions()
+        .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache));
     List<ColumnFamilyDescriptor> descs = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
         new ColumnFamilyDescriptor(bytes("key"), cfOptions),
@@ -500,6 +519,9 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private void commit(WriteTxn tw, long applied) {
+    if (currentRev != tw.beginRev) {
+      throw new IllegalStateException("revision moved under a write txn: " + currentRev + " != " + tw.beginRev);
+    }
     boolean changed = tw.changes() > 0;
     if (!changed && applied == 0) {
       return;
@@ -630,6 +652,7 @@ public final class MvccStore implements AutoCloseable {
       db.close();
       dbOptions.close();
       cfOptions.close();
+      blockCache.close();
     } finally {
       writeLock.unlock();
     }
