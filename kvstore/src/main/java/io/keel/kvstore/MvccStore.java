@@ -388,6 +388,32 @@ public final class MvccStore implements AutoCloseable {
     });
   }
 
+  /**
+   * Committed events with revisions in [fromRev, toRev] (toRev is capped at the current revision), in revision
+   * order, for watchers catching up. Stops on a revision boundary once {@code maxEvents} are collected (a
+   * single revision is never split, so one large revision may exceed it). With {@code withPrevKv}, each
+   * event carries the key's previous value when it is still stored (as in etcd, best effort near the compact
+   * revision). Throws COMPACTED if fromRev is below the compact revision. Any thread.
+   */
+  public List<Event> events(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
+    ensureOpen();
+    if (fromRev < 1 || maxEvents < 1) {
+      throw new IllegalArgumentException("fromRev and maxEvents must be >= 1");
+    }
+    long to = Math.min(toRev, currentRev);
+    if (fromRev < compactRev) {
+      throw EtcdError.COMPACTED.exception();
+    }
+    if (fromRev > to) {
+      return List.of();
+    }
+    List<Event> out = EventReader.read(this, fromRev, to, withPrevKv, maxEvents);
+    if (fromRev < compactRev) {
+      throw EtcdError.COMPACTED.exception(); // a compaction overtook this read
+    }
+    return out;
+  }
+
   /** The latest committed revision (1 for a fresh store). */
   public long currentRevision() {
     return currentRev;
