@@ -165,6 +165,8 @@ public final class MvccStore implements AutoCloseable {
   private final List<RevisionListener> listeners = new CopyOnWriteArrayList<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantReadWriteLock compactionLock = new ReentrantReadWriteLock();
+  /** Reads hold the read side; close() takes the write side so RocksDB is not closed under a reader. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
   private volatile long appliedIndex;
@@ -339,7 +341,10 @@ public final class MvccStore implements AutoCloseable {
 
   /** etcd Range. Any thread. */
   public RangeResponse range(RangeRequest req) {
-    ensureOpen();
+    return reading(() -> rangeUnguarded(req));
+  }
+
+  private RangeResponse rangeUnguarded(RangeRequest req) {
     return timed(metrics.range, () -> {
       validator.checkRange(req);
       long rev = currentRev;
@@ -363,7 +368,10 @@ public final class MvccStore implements AutoCloseable {
 
   /** etcd HashKV at a revision (0 = current). Any thread. */
   public HashKVResponse hashKV(long revision) {
-    ensureOpen();
+    return reading(() -> hashUnguarded(revision));
+  }
+
+  private HashKVResponse hashUnguarded(long revision) {
     return timed(metrics.hash, () -> {
       compactionLock.readLock().lock();
       try {
@@ -396,7 +404,10 @@ public final class MvccStore implements AutoCloseable {
    * revision). Throws COMPACTED if fromRev is below the compact revision. Any thread.
    */
   public List<Event> events(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
-    ensureOpen();
+    return reading(() -> eventsUnguarded(fromRev, toRev, withPrevKv, maxEvents));
+  }
+
+  private List<Event> eventsUnguarded(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
     if (fromRev < 1 || maxEvents < 1) {
       throw new IllegalArgumentException("fromRev and maxEvents must be >= 1");
     }
@@ -453,6 +464,10 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private long property(String name) {
+    return reading(() -> propertyUnguarded(name));
+  }
+
+  private long propertyUnguarded(String name) {
     try {
       long sum = 0;
       for (ColumnFamilyHandle cf : List.of(defaultCf, keyCf, metaCf)) {
@@ -649,6 +664,19 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
+  /** Runs a read unless the store is closing; close() waits for reads in flight (RocksDB must outlive them). */
+  private <T> T reading(Supplier<T> body) {
+    if (!lifecycle.readLock().tryLock()) {
+      throw new IllegalStateException("store is closing");
+    }
+    try {
+      ensureOpen();
+      return body.get();
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
   private void ensureOpen() {
     if (closed) {
       throw new IllegalStateException("store is closed");
@@ -662,10 +690,11 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
-  /** Flushes and closes RocksDB. Callers must have stopped readers and the writer. */
+  /** Closes RocksDB after in-flight reads and writes finish; later calls fail with IllegalStateException. */
   @Override
   public void close() {
     writeLock.lock();
+    lifecycle.writeLock().lock();
     try {
       if (closed) {
         return;
@@ -680,6 +709,7 @@ public final class MvccStore implements AutoCloseable {
       cfOptions.close();
       blockCache.close();
     } finally {
+      lifecycle.writeLock().unlock();
       writeLock.unlock();
     }
   }
