@@ -73,7 +73,7 @@ final class KeyIndex {
   }
 
   private volatile Page[] pages = NO_PAGES;
-  private int keyCount; // writer-owned
+  private volatile int keyCount; // written by the writer only
   private long keyBytes; // writer-owned
 
   /** Number of keys in the index (writer thread view). */

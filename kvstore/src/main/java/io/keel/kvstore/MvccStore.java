@@ -26,10 +26,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -66,6 +68,7 @@ public final class MvccStore implements AutoCloseable {
     private MeterRegistry meterRegistry = new SimpleMeterRegistry();
     private LeaseLookup leases = LeaseLookup.NONE;
     private int maxTxnOps = RequestValidator.DEFAULT_MAX_TXN_OPS;
+    private long blockCacheBytes = 64L << 20;
 
     public Options(Path dataDir) {
       this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
@@ -112,6 +115,19 @@ public final class MvccStore implements AutoCloseable {
       return this;
     }
 
+    /** RocksDB block cache (uncompressed blocks of stored values) in bytes; default 64 MiB. */
+    public Options blockCacheBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("blockCacheBytes < 0");
+      }
+      this.blockCacheBytes = bytes;
+      return this;
+    }
+
+    public long blockCacheBytes() {
+      return blockCacheBytes;
+    }
+
     public Path dataDir() {
       return dataDir;
     }
@@ -137,6 +153,7 @@ public final class MvccStore implements AutoCloseable {
   private final RocksDB db;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
+  private final LRUCache blockCache;
   private final ColumnFamilyHandle defaultCf;
   private final ColumnFamilyHandle keyCf;
   private final ColumnFamilyHandle metaCf;
@@ -148,6 +165,8 @@ public final class MvccStore implements AutoCloseable {
   private final List<RevisionListener> listeners = new CopyOnWriteArrayList<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantReadWriteLock compactionLock = new ReentrantReadWriteLock();
+  /** Reads hold the read side; close() takes the write side so RocksDB is not closed under a reader. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
   private volatile long appliedIndex;
@@ -158,7 +177,9 @@ public final class MvccStore implements AutoCloseable {
     this.options = options;
     this.validator = new RequestValidator(options.maxTxnOps());
     this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-    this.cfOptions = new ColumnFamilyOptions();
+    this.blockCache = new LRUCache(options.blockCacheBytes());
+    this.cfOptions = new ColumnFamilyOptions()
+        .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache));
     List<ColumnFamilyDescriptor> descs = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
         new ColumnFamilyDescriptor(bytes("key"), cfOptions),
@@ -320,7 +341,10 @@ public final class MvccStore implements AutoCloseable {
 
   /** etcd Range. Any thread. */
   public RangeResponse range(RangeRequest req) {
-    ensureOpen();
+    return reading(() -> rangeUnguarded(req));
+  }
+
+  private RangeResponse rangeUnguarded(RangeRequest req) {
     return timed(metrics.range, () -> {
       validator.checkRange(req);
       long rev = currentRev;
@@ -344,7 +368,10 @@ public final class MvccStore implements AutoCloseable {
 
   /** etcd HashKV at a revision (0 = current). Any thread. */
   public HashKVResponse hashKV(long revision) {
-    ensureOpen();
+    return reading(() -> hashUnguarded(revision));
+  }
+
+  private HashKVResponse hashUnguarded(long revision) {
     return timed(metrics.hash, () -> {
       compactionLock.readLock().lock();
       try {
@@ -367,6 +394,35 @@ public final class MvccStore implements AutoCloseable {
         compactionLock.readLock().unlock();
       }
     });
+  }
+
+  /**
+   * Committed events with revisions in [fromRev, toRev] (toRev is capped at the current revision), in revision
+   * order, for watchers catching up. Stops on a revision boundary once {@code maxEvents} are collected (a
+   * single revision is never split, so one large revision may exceed it). With {@code withPrevKv}, each
+   * event carries the key's previous value when it is still stored (as in etcd, best effort near the compact
+   * revision). Throws COMPACTED if fromRev is below the compact revision. Any thread.
+   */
+  public List<Event> events(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
+    return reading(() -> eventsUnguarded(fromRev, toRev, withPrevKv, maxEvents));
+  }
+
+  private List<Event> eventsUnguarded(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
+    if (fromRev < 1 || maxEvents < 1) {
+      throw new IllegalArgumentException("fromRev and maxEvents must be >= 1");
+    }
+    long to = Math.min(toRev, currentRev);
+    if (fromRev < compactRev) {
+      throw EtcdError.COMPACTED.exception();
+    }
+    if (fromRev > to) {
+      return List.of();
+    }
+    List<Event> out = EventReader.read(this, fromRev, to, withPrevKv, maxEvents);
+    if (fromRev < compactRev) {
+      throw EtcdError.COMPACTED.exception(); // a compaction overtook this read
+    }
+    return out;
   }
 
   /** The latest committed revision (1 for a fresh store). */
@@ -408,6 +464,10 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private long property(String name) {
+    return reading(() -> propertyUnguarded(name));
+  }
+
+  private long propertyUnguarded(String name) {
     try {
       long sum = 0;
       for (ColumnFamilyHandle cf : List.of(defaultCf, keyCf, metaCf)) {
@@ -500,6 +560,9 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private void commit(WriteTxn tw, long applied) {
+    if (currentRev != tw.beginRev) {
+      throw new IllegalStateException("revision moved under a write txn: " + currentRev + " != " + tw.beginRev);
+    }
     boolean changed = tw.changes() > 0;
     if (!changed && applied == 0) {
       return;
@@ -601,6 +664,19 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
+  /** Runs a read unless the store is closing; close() waits for reads in flight (RocksDB must outlive them). */
+  private <T> T reading(Supplier<T> body) {
+    if (!lifecycle.readLock().tryLock()) {
+      throw new IllegalStateException("store is closing");
+    }
+    try {
+      ensureOpen();
+      return body.get();
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
   private void ensureOpen() {
     if (closed) {
       throw new IllegalStateException("store is closed");
@@ -614,10 +690,11 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
-  /** Flushes and closes RocksDB. Callers must have stopped readers and the writer. */
+  /** Closes RocksDB after in-flight reads and writes finish; later calls fail with IllegalStateException. */
   @Override
   public void close() {
     writeLock.lock();
+    lifecycle.writeLock().lock();
     try {
       if (closed) {
         return;
@@ -630,7 +707,9 @@ public final class MvccStore implements AutoCloseable {
       db.close();
       dbOptions.close();
       cfOptions.close();
+      blockCache.close();
     } finally {
+      lifecycle.writeLock().unlock();
       writeLock.unlock();
     }
   }

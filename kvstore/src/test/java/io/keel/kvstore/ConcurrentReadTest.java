@@ -100,4 +100,42 @@ class ConcurrentReadTest {
       s.index().checkInvariants();
     }
   }
+
+  @Test
+  void closeWaitsForReadersAndLaterReadsFailCleanly() throws Exception {
+    MvccStore s = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
+    for (int i = 0; i < 200; i++) {
+      s.put(Kv.put("k" + i, "v"), 0);
+    }
+    ByteString all = ByteString.copyFrom(new byte[] {0});
+    AtomicLong ok = new AtomicLong();
+    List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+    AtomicBoolean sawClosed = new AtomicBoolean();
+    Thread reader = new Thread(() -> {
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        try {
+          s.range(RangeRequest.newBuilder().setKey(all).setRangeEnd(all).build());
+          s.events(2, Long.MAX_VALUE, true, 50);
+          ok.incrementAndGet();
+        } catch (IllegalStateException e) {
+          sawClosed.set(true);
+          return;
+        } catch (Throwable e) {
+          unexpected.add(e);
+          return;
+        }
+      }
+    });
+    reader.start();
+    while (ok.get() < 5) {
+      Thread.sleep(1);
+    }
+    s.close();
+    reader.join(20_000);
+    assertThat(unexpected).isEmpty();
+    assertThat(sawClosed).isTrue();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.put(Kv.put("x", "y"), 0))
+        .isInstanceOf(IllegalStateException.class);
+  }
 }

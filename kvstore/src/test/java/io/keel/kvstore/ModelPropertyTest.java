@@ -179,6 +179,7 @@ class ModelPropertyTest {
               .isEqualTo(m.pendingEvents);
         }
         check(s, m, r);
+        checkHistory(s, m, events, eventRevs);
       }
       s.index().checkInvariants();
     } finally {
@@ -192,7 +193,9 @@ class ModelPropertyTest {
   private static MvccStore open(Path dir, List<Event> events, List<Long> revs) {
     MvccStore s = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
     s.addListener((rev, evs) -> {
-      revs.add(rev);
+      for (int i = 0; i < evs.size(); i++) {
+        revs.add(rev);
+      }
       events.addAll(evs);
     });
     return s;
@@ -248,6 +251,18 @@ class ModelPropertyTest {
       m.rev = newRev;
     }
     assertThat(resp.getHeader().getRevision()).isEqualTo(m.rev);
+  }
+
+  /** History read back through events() equals what listeners saw, from just after the compact revision. */
+  private static void checkHistory(MvccStore s, Model m, List<Event> events, List<Long> eventRevs) {
+    long from = Math.max(2, m.compactRev + 1);
+    List<Event> expected = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) {
+      if (eventRevs.get(i) >= from) {
+        expected.add(events.get(i));
+      }
+    }
+    assertThat(s.events(from, Long.MAX_VALUE, true, Integer.MAX_VALUE)).isEqualTo(expected);
   }
 
   private static void check(MvccStore s, Model m, Random r) {

@@ -202,6 +202,9 @@ class MvccStoreBasicTest {
     store.deleteRange(del("b"), 13);
     store.deleteRange(del("nothing"), 14);
     RangeResponse before = store.range(range("\0", "\0"));
+    assertThat(store.dbSizeBytes()).isPositive();
+    assertThat(store.dbSizeInUseBytes()).isPositive();
+    assertThat(store.keyCount()).isEqualTo(2);
     store.close();
     store = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
     assertThat(store.currentRevision()).isEqualTo(5);
@@ -211,6 +214,24 @@ class MvccStoreBasicTest {
     assertThat(store.range(get("b").toBuilder().setRevision(4).build()).getKvs(0).getVersion()).isEqualTo(1);
     assertThat(store.put(put("b", "x"), 15).getHeader().getRevision()).isEqualTo(6);
     assertThat(store.range(get("b")).getKvs(0).getCreateRevision()).isEqualTo(6);
+  }
+
+  @Test
+  void metersCountOperationsAndErrors() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry reg =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    store.close();
+    store = MvccStore.open(new MvccStore.Options(dir, false, reg, null));
+    store.put(put("a", "1"), 0);
+    store.range(get("a"));
+    store.deleteRange(del("a"), 0);
+    assertError(() -> store.range(get("")), EtcdError.EMPTY_KEY);
+    assertThat(reg.get("keel.kv.put").timer().count()).isEqualTo(1);
+    assertThat(reg.get("keel.kv.range").timer().count()).isEqualTo(2);
+    assertThat(reg.get("keel.kv.delete").timer().count()).isEqualTo(1);
+    assertThat(reg.get("keel.kv.errors").counter().count()).isEqualTo(1);
+    assertThat(reg.get("keel.kv.events").counter().count()).isEqualTo(2);
+    assertThat(reg.get("keel.kv.revision").gauge().value()).isEqualTo(3);
   }
 
   static List<String> keys(RangeResponse r) {
