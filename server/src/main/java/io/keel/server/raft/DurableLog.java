@@ -124,12 +124,21 @@ final class DurableLog implements AutoCloseable {
     return metadata;
   }
 
-  /** Durably writes the Ready's entries and hard state (one fsync), then exposes them to Raft. */
+  /**
+   * Durably writes the Ready's entries and hard state (one fsync), then exposes them to Raft. A Ready whose only
+   * change is the commit index is not written (Raft's mustSync=false, as etcd skips the sync): the commit index
+   * is re-learnt from the leader, and on restart it is raised to the store's applied index
+   * ({@link #raiseCommitTo}).
+   */
   void persist(Ready rd) {
     if (rd.snapshot() != null) {
       throw new IllegalStateException("installing snapshots from the leader is not supported yet");
     }
     if (rd.entries().isEmpty() && rd.hardState() == null) {
+      return;
+    }
+    if (rd.entries().isEmpty() && !rd.mustSync()) {
+      memory.setHardState(rd.hardState());
       return;
     }
     List<WalEntry> out = new ArrayList<>(rd.entries().size());
@@ -141,6 +150,21 @@ final class DurableLog implements AutoCloseable {
     memory.append(rd.entries());
     if (hs != null) {
       memory.setHardState(hs);
+    }
+  }
+
+  /**
+   * After a restart the logged commit index may trail what the store applied (commit-only changes are not
+   * synced). Everything applied was committed and its entries are in this log, so commit can be raised to it.
+   */
+  void raiseCommitTo(long appliedIndex) {
+    HardState hs = memory.hardState();
+    if (appliedIndex > hs.commit()) {
+      if (appliedIndex > memory.lastIndex()) {
+        throw new IllegalStateException("the store applied index " + appliedIndex + " is past the raft log's last "
+            + "index " + memory.lastIndex() + ": the write-ahead log lost acknowledged entries; refusing to start");
+      }
+      memory.setHardState(new HardState(hs.term(), hs.vote(), appliedIndex));
     }
   }
 

@@ -67,6 +67,7 @@ public final class RaftMember implements AutoCloseable {
     WalMetadata meta = WalMetadata.newBuilder().setClusterId(clusterId).setMemberId(memberId)
         .addAllInitialVoters(voters.keySet().stream().sorted().toList()).build();
     DurableLog log = DurableLog.open(walDir, meta, registry);
+    log.raiseCommitTo(store.appliedIndex());
     Config config = Config.builder(memberId)
         .electionTick(settings.electionTicks())
         .heartbeatTick(1)
