@@ -6,6 +6,7 @@ import io.keel.raft.ConfChange;
 import io.keel.raft.Entry;
 import io.keel.raft.EntryType;
 import io.keel.raft.Message;
+import io.keel.raft.MessageType;
 import io.keel.raft.ProposalDroppedException;
 import io.keel.raft.RaftNode;
 import io.keel.raft.ReadState;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that owns this member's {@link RaftNode}. Everything else talks to it through a bounded inbox.
- * Each turn: take what arrived (proposals, peer messages, reads), tick on time, then for each Ready: persist
- * (one fsync covers every proposal that arrived meanwhile — group commit), send, apply, advance.
+ * Each turn: take what arrived (proposals, peer messages, reads), tick on time, then for each Ready: send the
+ * leader's appends, persist (one fsync covers every proposal that arrived meanwhile — group commit), send the
+ * rest, apply, advance.
  */
 final class RaftLoop implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftLoop.class);
@@ -227,6 +229,17 @@ final class RaftLoop implements AutoCloseable {
       leaderId = rd.softState().leaderId();
       role = rd.softState().role();
     }
+    // A leader's appends and heartbeats may leave before its own write is durable (Raft thesis 10.2.1, as etcd
+    // does): the leader counts itself toward a quorum only after advance() reports the write persisted, so its
+    // fsync overlaps the followers'. Every other message (votes, acknowledgements) waits for the fsync.
+    List<Message> afterPersist = new ArrayList<>(rd.messages().size());
+    for (Message m : rd.messages()) {
+      if (m.type() == MessageType.APP || m.type() == MessageType.HEARTBEAT) {
+        transport.send(m.to(), RaftCodec.encodeMessage(m));
+      } else {
+        afterPersist.add(m);
+      }
+    }
     log.persist(rd);
     if (!rd.entries().isEmpty()) {
       entriesPerFsync.record(rd.entries().size());
@@ -235,7 +248,7 @@ final class RaftLoop implements AutoCloseable {
       term.set(rd.hardState().term());
       commitIndex = rd.hardState().commit();
     }
-    for (Message m : rd.messages()) {
+    for (Message m : afterPersist) {
       transport.send(m.to(), RaftCodec.encodeMessage(m));
     }
     for (ReadState rs : rd.readStates()) {
