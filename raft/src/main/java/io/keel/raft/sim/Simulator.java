@@ -383,6 +383,7 @@ public final class Simulator {
         }
         if (rd.hardState() != null) {
             checker.onCommitPersisted(n.id, n.persistedCommit, rd.hardState().commit());
+            checker.onCommitObserved(rd.hardState().term(), n.persistedCommit, rd.hardState().commit());
             boolean leaderNow = rd.softState() != null ? rd.softState().role() == StateRole.LEADER : n.wasLeader;
             if (leaderNow) {
                 checker.onLeaderCommit(n.id, n.persistedCommit, rd.hardState().commit(), n.conf, nodes);
