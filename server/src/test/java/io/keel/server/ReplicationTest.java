@@ -181,6 +181,20 @@ class ReplicationTest {
   }
 
   @Test
+  void moveLeaderHandsLeadershipToTheTarget() {
+    int leader = awaitLeader();
+    int target = (leader + 1) % N;
+    long targetId = servers[target].member().memberId();
+    MaintenanceGrpc.newBlockingStub(channels[leader]).withDeadlineAfter(15, TimeUnit.SECONDS)
+        .moveLeader(io.keel.proto.etcdserverpb.MoveLeaderRequest.newBuilder().setTargetID(targetId).build());
+    assertThat(servers[leader].member().leaderId()).isEqualTo(targetId);
+    kv(leader).put(PutRequest.newBuilder().setKey(b("k-after-move")).setValue(b("v")).build());
+    KeelServerTest.assertStatus(() -> MaintenanceGrpc.newBlockingStub(channels[leader])
+        .moveLeader(io.keel.proto.etcdserverpb.MoveLeaderRequest.newBuilder().setTargetID(targetId).build()),
+        Status.Code.FAILED_PRECONDITION, "etcdserver: not leader");
+  }
+
+  @Test
   void aMinorityCanNeitherCommitNorServeLinearizableReads() {
     kv(0).put(PutRequest.newBuilder().setKey(b("k-before")).setValue(b("v")).build());
     await().atMost(Duration.ofSeconds(5)).until(() -> keysOn(2, true).contains("k-before"));

@@ -165,35 +165,20 @@ public final class RaftMember implements AutoCloseable {
     }
     loop.offer(new RaftLoop.Transfer(target));
     CompletableFuture<Void> done = new CompletableFuture<>();
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs());
-    CompletableFuture.runAsync(() -> {
-      while (System.nanoTime() < deadline) {
-        if (loop.leaderId() == target) {
-          done.complete(null);
-          return;
-        }
-        try {
-          Thread.sleep(settings.tickMs());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-      done.completeExceptionally(Errors.TIMED_OUT.asRuntimeException());
-    });
+    awaitLeader(target, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs()), done);
     return done;
   }
 
-  /** Waits until some member leads (true), or the time is up (false). */
-  public boolean awaitLeader(long timeoutMs) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    while (loop.leaderId() == 0) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      Thread.sleep(10);
+  /** Checks once per tick, without holding a thread, until {@code target} leads or the deadline passes. */
+  private void awaitLeader(long target, long deadlineNanos, CompletableFuture<Void> done) {
+    if (loop.leaderId() == target) {
+      done.complete(null);
+    } else if (closed || System.nanoTime() > deadlineNanos) {
+      done.completeExceptionally(Errors.TIMED_OUT.asRuntimeException());
+    } else {
+      CompletableFuture.delayedExecutor(settings.tickMs(), TimeUnit.MILLISECONDS)
+          .execute(() -> awaitLeader(target, deadlineNanos, done));
     }
-    return true;
   }
 
   /**
