@@ -59,6 +59,10 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--request-timeout-ms", defaultValue = "10000", description = "Deadline of each request (default: ${DEFAULT-VALUE})")
   long requestTimeoutMs;
 
+  @Option(names = "--warmup-seconds", defaultValue = "10",
+      description = "Puts to each system before its first data point, for JIT and caches (default: ${DEFAULT-VALUE})")
+  long warmupSeconds;
+
   @Option(names = "--out", description = "Report directory (default: bench/target/reports/<suite>-<members>m-<time>)")
   Path out;
 
@@ -82,7 +86,7 @@ public final class CompareCommand implements Callable<Integer> {
       CompareRunner.Settings settings = new CompareRunner.Settings(systems, members, dir.toAbsolutePath(),
           keelJar == null ? KeelCluster.DEFAULT_JAR : keelJar, keelJvmOptions,
           etcdBinary == null ? EtcdCluster.DEFAULT_BINARY : etcdBinary, pointTotal, pointSeconds, rounds,
-          requestTimeoutMs);
+          requestTimeoutMs, warmupSeconds);
       System.out.println("measuring machine facts (fsync probe)...");
       MachineFacts machine = MachineFacts.collect(settings.outDir());
       CompareRunner.Outcome outcome = new CompareRunner(settings, System.out).run(KvSuite.points());

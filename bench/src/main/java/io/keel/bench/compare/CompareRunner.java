@@ -41,10 +41,15 @@ public final class CompareRunner {
    * @param totalPerPoint request budget of each run
    * @param secondsPerPoint time limit of each run
    * @param rounds how many times each (data point, system) pair runs
+   * @param warmupSeconds how long each system is warmed up with puts before its first data point (JIT, caches)
    */
   public record Settings(List<String> systems, int members, Path outDir, Path keelJar, List<String> keelJvmOptions,
-      Path etcdBinary, long totalPerPoint, long secondsPerPoint, int rounds, long requestTimeoutMs) {
+      Path etcdBinary, long totalPerPoint, long secondsPerPoint, int rounds, long requestTimeoutMs,
+      long warmupSeconds) {
     public Settings {
+      if (warmupSeconds < 0 || warmupSeconds > 600) {
+        throw new IllegalArgumentException("--warmup-seconds must be in 0..600: " + warmupSeconds);
+      }
       if (systems.isEmpty() || !SYSTEMS.containsAll(systems)) {
         throw new IllegalArgumentException("systems must be a non-empty subset of " + SYSTEMS + ": " + systems);
       }
@@ -72,7 +77,8 @@ public final class CompareRunner {
   public record Outcome(List<PointResult> results, Map<String, List<List<String>>> clusterCommands,
       Map<String, String> endpoints, List<String> equivalentCommands) {}
 
-  private static final int WARMUP_PUTS = 500;
+  /** Upper bound of warm-up puts; the warm-up stops at whichever comes first, this or --warmup-seconds. */
+  private static final int WARMUP_MAX_PUTS = 1_000_000;
 
   private final Settings settings;
   private final PrintStream log;
@@ -133,7 +139,7 @@ public final class CompareRunner {
     };
   }
 
-  /** Writes the range key and warms the server up with a few hundred puts (not recorded). */
+  /** Writes the range key and warms the server up with puts for --warmup-seconds (not recorded). */
   private void prepare(String system, String endpoints) throws InterruptedException {
     Endpoints.HostPort first = Endpoints.parseLoopback(endpoints).get(0);
     ManagedChannel ch = EtcdConnections.channel(first);
@@ -144,9 +150,12 @@ public final class CompareRunner {
     } finally {
       ch.shutdownNow();
     }
-    KvSuite.DataPoint warm = new KvSuite.DataPoint(KvSuite.Workload.PUT, 16, 2);
+    if (settings.warmupSeconds() == 0) {
+      return;
+    }
+    KvSuite.DataPoint warm = new KvSuite.DataPoint(KvSuite.Workload.PUT, 64, 7);
     try (EtcdConnections conns = EtcdConnections.open(Endpoints.parseLoopback(endpoints), warm.conns(), false)) {
-      BenchResult r = BenchRun.run("warmup", system, Map.of(), new LoadConfig(16, 1, WARMUP_PUTS, 30, 0),
+      BenchResult r = BenchRun.run("warmup", system, Map.of(), new LoadConfig(64, 1, WARMUP_MAX_PUTS, settings.warmupSeconds(), 0),
           warm.operation(conns, settings.requestTimeoutMs()), null, false);
       log.printf(Locale.ROOT, "warmed up %s: %d puts, %d errors%n", system, r.count(), r.errors());
     }

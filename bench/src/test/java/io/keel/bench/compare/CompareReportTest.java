@@ -37,7 +37,7 @@ class CompareReportTest {
       runs.add(new CompareRunner.PointResult(p, "etcd", 2, result("etcd", 1000, 1_000_000)));
     }
     CompareRunner.Settings settings = new CompareRunner.Settings(List.of("keel", "etcd"), 1, dir,
-        Path.of("k.jar"), List.of(), Path.of("/usr/bin/etcd"), 1000, 2, 2, 1000);
+        Path.of("k.jar"), List.of(), Path.of("/usr/bin/etcd"), 1000, 2, 2, 1000, 10);
     CompareRunner.Outcome outcome = new CompareRunner.Outcome(runs,
         Map.of("etcd", List.of(List.of("/usr/bin/etcd", "--name", "etcd0"))),
         Map.of("keel", "127.0.0.1:1", "etcd", "127.0.0.1:2"), List.of("bin/keel bench kv put --clients 1"));
@@ -62,8 +62,8 @@ class CompareReportTest {
     assertThat(KvSuite.connsFor(1000)).isEqualTo(100);
     assertThat(CompareReport.ratio(1, 0)).isEqualTo("n/a");
     assertThatThrownBy(() -> new CompareRunner.Settings(List.of("keel"), 2, Path.of("."), Path.of("x"), List.of(),
-        Path.of("y"), 1, 1, 1, 1)).hasMessageContaining("--members");
+        Path.of("y"), 1, 1, 1, 1, 0)).hasMessageContaining("--members");
     assertThatThrownBy(() -> new CompareRunner.Settings(List.of("zookeeper"), 1, Path.of("."), Path.of("x"),
-        List.of(), Path.of("y"), 1, 1, 1, 1)).hasMessageContaining("systems");
+        List.of(), Path.of("y"), 1, 1, 1, 1, 0)).hasMessageContaining("systems");
   }
 }
