@@ -208,16 +208,8 @@ public final class KeelServer implements AutoCloseable {
     return config.quotaBackendBytes() == 0 ? ServerConfig.DEFAULT_QUOTA_BACKEND_BYTES : config.quotaBackendBytes();
   }
 
-  public PrometheusMeterRegistry registry() {
-    return registry;
-  }
-
   public RaftMember member() {
     return member;
-  }
-
-  public MvccStore store() {
-    return store;
   }
 
   public void awaitTermination() throws InterruptedException {

@@ -14,8 +14,6 @@ import org.slf4j.LoggerFactory;
 public final class GrpcErrors {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcErrors.class);
 
-  /** etcd's ErrGRPCTimeout: the request was not applied in time (it may still be, later). */
-  static final Status TIMED_OUT = Status.UNAVAILABLE.withDescription("etcdserver: request timed out");
 
   private GrpcErrors() {}
 
@@ -36,7 +34,7 @@ public final class GrpcErrors {
       return sre;
     }
     if (c instanceof TimeoutException) {
-      return TIMED_OUT.asRuntimeException();
+      return EtcdStatus.TIMED_OUT.asRuntimeException(); // not applied in time; it may still be, later
     }
     LOG.error("unexpected failure serving a request", c);
     return Status.INTERNAL.withDescription("keel: internal error: " + c).asRuntimeException();

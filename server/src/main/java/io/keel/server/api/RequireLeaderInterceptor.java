@@ -4,7 +4,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
 import java.util.function.LongSupplier;
 
 /**
@@ -13,7 +12,6 @@ import java.util.function.LongSupplier;
  */
 public final class RequireLeaderInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> HAS_LEADER = Metadata.Key.of("hasleader", Metadata.ASCII_STRING_MARSHALLER);
-  static final Status NO_LEADER = Status.UNAVAILABLE.withDescription("etcdserver: no leader");
 
   private final LongSupplier leaderId;
 
@@ -25,7 +23,7 @@ public final class RequireLeaderInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
     if ("true".equals(headers.get(HAS_LEADER)) && leaderId.getAsLong() == 0) {
-      call.close(NO_LEADER, new Metadata());
+      call.close(EtcdStatus.NO_LEADER, new Metadata());
       return new ServerCall.Listener<>() { };
     }
     return next.startCall(call, headers);

@@ -1,5 +1,7 @@
 package io.keel.server.raft;
 
+import io.keel.server.api.EtcdStatus;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.raft.ConfChange;
@@ -176,8 +178,8 @@ final class RaftLoop implements AutoCloseable {
       LOG.error("raft loop stopped; this member no longer takes part in the cluster", t);
     } finally {
       running = false;
-      proposals.failAll(Errors.STOPPED.asRuntimeException());
-      reads.failAll(Errors.STOPPED.asRuntimeException());
+      proposals.failAll(EtcdStatus.STOPPED.asRuntimeException());
+      reads.failAll(EtcdStatus.STOPPED.asRuntimeException());
     }
   }
 
@@ -188,7 +190,7 @@ final class RaftLoop implements AutoCloseable {
       node.step(s.message());
     } else if (e instanceof Read r) {
       if (!reads.add(r.done())) {
-        r.done().completeExceptionally(Errors.TOO_MANY_REQUESTS.asRuntimeException());
+        r.done().completeExceptionally(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
       }
     } else if (e instanceof Transfer t) {
       node.transferLeadership(t.target());
@@ -202,14 +204,14 @@ final class RaftLoop implements AutoCloseable {
       if (parked.size() < maxParked) {
         parked.add(p);
       } else {
-        proposals.fail(p.id(), Errors.TOO_MANY_REQUESTS.asRuntimeException());
+        proposals.fail(p.id(), EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
       }
       return;
     }
     try {
       node.propose(p.data());
     } catch (ProposalDroppedException ex) {
-      proposals.fail(p.id(), Errors.TOO_MANY_REQUESTS.asRuntimeException());
+      proposals.fail(p.id(), EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
   }
 

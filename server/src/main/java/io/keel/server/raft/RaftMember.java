@@ -1,5 +1,7 @@
 package io.keel.server.raft;
 
+import io.keel.server.api.EtcdStatus;
+
 import io.keel.kvstore.MvccStore;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.proto.internal.MemberAttributes;
@@ -127,10 +129,10 @@ public final class RaftMember implements AutoCloseable {
     long id = proposals.nextId();
     CompletableFuture<Object> f = proposals.register(id);
     if (f == null) {
-      return CompletableFuture.failedFuture(Errors.TOO_MANY_REQUESTS.asRuntimeException());
+      return CompletableFuture.failedFuture(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
     if (!loop.offer(new RaftLoop.Propose(id, request.setId(id).build().toByteArray()))) {
-      proposals.fail(id, Errors.TOO_MANY_REQUESTS.asRuntimeException());
+      proposals.fail(id, EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
     return f.thenApply(r -> (T) r);
   }
@@ -140,7 +142,7 @@ public final class RaftMember implements AutoCloseable {
     CompletableFuture<Void> f = new CompletableFuture<>();
     f.orTimeout(settings.requestTimeoutMs(), TimeUnit.MILLISECONDS);
     if (!loop.offer(new RaftLoop.Read(f))) {
-      f.completeExceptionally(Errors.TOO_MANY_REQUESTS.asRuntimeException());
+      f.completeExceptionally(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
     return f;
   }
@@ -151,14 +153,14 @@ public final class RaftMember implements AutoCloseable {
    */
   public CompletableFuture<Void> moveLeader(long target, Iterable<Long> members) {
     if (!loop.isLeader()) {
-      return CompletableFuture.failedFuture(Errors.NOT_LEADER.asRuntimeException());
+      return CompletableFuture.failedFuture(EtcdStatus.NOT_LEADER.asRuntimeException());
     }
     boolean known = false;
     for (long m : members) {
       known |= m == target;
     }
     if (!known) {
-      return CompletableFuture.failedFuture(Errors.BAD_TRANSFEREE.asRuntimeException());
+      return CompletableFuture.failedFuture(EtcdStatus.BAD_TRANSFEREE.asRuntimeException());
     }
     if (target == memberId) {
       return CompletableFuture.completedFuture(null);
@@ -174,7 +176,7 @@ public final class RaftMember implements AutoCloseable {
     if (loop.leaderId() == target) {
       done.complete(null);
     } else if (closed || System.nanoTime() > deadlineNanos) {
-      done.completeExceptionally(Errors.TIMED_OUT.asRuntimeException());
+      done.completeExceptionally(EtcdStatus.TIMED_OUT.asRuntimeException());
     } else {
       CompletableFuture.delayedExecutor(settings.tickMs(), TimeUnit.MILLISECONDS)
           .execute(() -> awaitLeader(target, deadlineNanos, done));
@@ -227,10 +229,6 @@ public final class RaftMember implements AutoCloseable {
 
   public long appliedIndex() {
     return loop.appliedIndex();
-  }
-
-  public int pendingProposals() {
-    return proposals.pending();
   }
 
   @Override
