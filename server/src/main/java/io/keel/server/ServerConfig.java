@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A member's configuration, named after etcd's flags. Parsing and validation live here so that a bad flag
@@ -28,7 +29,9 @@ public record ServerConfig(
     int maxTxnOps,
     int maxConcurrentStreams,
     long heartbeatIntervalMs,
-    long electionTimeoutMs) {
+    long electionTimeoutMs,
+    long snapshotCount,
+    Set<String> testingFaults) {
 
   /** etcd's default --max-request-bytes: 1.5 MiB. */
   public static final long DEFAULT_MAX_REQUEST_BYTES = 1536L * 1024;
@@ -38,6 +41,13 @@ public record ServerConfig(
   public static final long MAX_QUOTA_BACKEND_BYTES = 8L * 1024 * 1024 * 1024;
   /** etcd's default --max-txn-ops. */
   public static final int DEFAULT_MAX_TXN_OPS = 128;
+  /** etcd 3.4's default --snapshot-count: applied entries between two snapshots. */
+  public static final long DEFAULT_SNAPSHOT_COUNT = 100_000;
+  /**
+   * Deliberate bugs a test build may switch on (hidden flag {@code --unsafe-testing-faults}), so the chaos
+   * checkers can be shown to catch them. Never set in production.
+   */
+  public static final Set<String> KNOWN_TESTING_FAULTS = Set.of("local-linearizable-reads", "skip-fsync");
   /** gRPC adds this much room above --max-request-bytes, as etcd does, so the server can answer "too large". */
   public static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -78,7 +88,14 @@ public record ServerConfig(
     listenPeerUrls = List.copyOf(listenPeerUrls);
     initialAdvertisePeerUrls = List.copyOf(initialAdvertisePeerUrls);
     listenMetricsUrls = List.copyOf(listenMetricsUrls);
+    require(snapshotCount >= 1 && snapshotCount <= 100_000_000,
+        "--snapshot-count must be in [1, 100000000], got " + snapshotCount);
+    for (String f : testingFaults) {
+      require(KNOWN_TESTING_FAULTS.contains(f),
+          "--unsafe-testing-faults: unknown fault '" + f + "' (known: " + KNOWN_TESTING_FAULTS + ")");
+    }
     initialCluster = Map.copyOf(initialCluster);
+    testingFaults = Set.copyOf(testingFaults);
   }
 
   /** etcd's request timeout: 5 s plus two election timeouts. */

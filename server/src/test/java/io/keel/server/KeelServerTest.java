@@ -55,7 +55,8 @@ class KeelServerTest {
     ServerConfig c = new ServerConfig("m1", dir, ServerConfig.parseUrls("c", "http://127.0.0.1:" + port),
         ServerConfig.parseUrls("a", "http://127.0.0.1:" + port), List.of(),
         ServerConfig.parseUrls("p", "http://127.0.0.1:1"), ServerConfig.parseInitialCluster("m1=http://127.0.0.1:1"),
-        "new", "t", 4096, 0, ServerConfig.parseUrls("m", "http://127.0.0.1:" + metricsPort), 4, 64, 50, 500);
+        "new", "t", 4096, 0, ServerConfig.parseUrls("m", "http://127.0.0.1:" + metricsPort), 4, 64, 50, 500,
+        ServerConfig.DEFAULT_SNAPSHOT_COUNT, java.util.Set.of());
     server = KeelServer.start(c);
     try {
       assertThat(server.awaitReady(15_000)).as("a single member elects itself and publishes").isTrue();

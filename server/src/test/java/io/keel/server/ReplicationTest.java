@@ -60,7 +60,8 @@ class ReplicationTest {
     String peer = "http://127.0.0.1:" + peerPorts[i];
     servers[i] = KeelServer.start(new ServerConfig("m" + i, dir.resolve("m" + i), ServerConfig.parseUrls("c", client),
         ServerConfig.parseUrls("a", client), ServerConfig.parseUrls("p", peer), ServerConfig.parseUrls("p", peer),
-        ServerConfig.parseInitialCluster(cluster), "new", "tok", 1 << 20, 0, List.of(), 128, 1000, 50, 500));
+        ServerConfig.parseInitialCluster(cluster), "new", "tok", 1 << 20, 0, List.of(), 128, 1000, 50, 500,
+        ServerConfig.DEFAULT_SNAPSHOT_COUNT, java.util.Set.of()));
   }
 
   void awaitReady(int i) {

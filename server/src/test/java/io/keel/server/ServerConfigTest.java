@@ -14,7 +14,8 @@ class ServerConfigTest {
   static ServerConfig config(String name, String cluster, long maxRequestBytes) {
     return new ServerConfig(name, Path.of("/tmp/x"), ServerConfig.parseUrls("c", "http://127.0.0.1:2379"),
         List.of(), List.of(), List.of(), ServerConfig.parseInitialCluster(cluster), "new", "tok",
-        maxRequestBytes, 0, List.of(), 128, 16, 100, 1000);
+        maxRequestBytes, 0, List.of(), 128, 16, 100, 1000,
+        ServerConfig.DEFAULT_SNAPSHOT_COUNT, java.util.Set.of());
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.keel.server.cli;
 import io.keel.server.KeelServer;
 import io.keel.server.ServerConfig;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,6 +66,14 @@ public final class ServerCommand implements Callable<Integer> {
   @Option(names = "--election-timeout", defaultValue = "1000", description = "Time (in milliseconds) for an election to timeout.")
   long electionTimeoutMs;
 
+  @Option(names = "--snapshot-count", defaultValue = "100000",
+      description = "Number of committed entries to trigger a snapshot (and compact the Raft log).")
+  long snapshotCount;
+
+  @Option(names = "--unsafe-testing-faults", defaultValue = "", hidden = true,
+      description = "Comma-separated deliberate bugs for checker negative controls. Never use in production.")
+  String testingFaults;
+
   @Override
   public Integer call() throws Exception {
     KeelServer server = KeelServer.start(toConfig());
@@ -91,6 +100,8 @@ public final class ServerCommand implements Callable<Integer> {
         maxTxnOps,
         10_000,
         heartbeatIntervalMs,
-        electionTimeoutMs);
+        electionTimeoutMs,
+        snapshotCount,
+        testingFaults.isBlank() ? Set.of() : Set.of(testingFaults.split(",")));
   }
 }
