@@ -10,4 +10,12 @@ import java.util.List;
 @FunctionalInterface
 public interface RevisionListener {
   void onRevision(long revision, List<Event> events);
+
+  /**
+   * The store's whole content was replaced (a Raft snapshot from the leader was installed): the current
+   * revision is now {@code revision} and the compacted revision {@code compactRevision}, and no per-revision
+   * events were delivered for the gap. Listeners that track revisions (watchers) must re-sync from the store.
+   * Called on the writer thread; must not block.
+   */
+  default void onRestored(long revision, long compactRevision) {}
 }
