@@ -219,6 +219,22 @@ public final class MvccStore implements AutoCloseable {
   }
 
   /**
+   * Records that every Raft entry up to {@code index} is applied, for entries that wrote nothing to the store
+   * (before a checkpoint, so its applied index is the snapshot's). No-op unless it raises the index. Writer thread.
+   */
+  public void markApplied(long index) {
+    writeLock.lock();
+    try {
+      ensureWritable();
+      if (index > appliedIndex) {
+        commitMetaOnly(index);
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
    * Writes a consistent RocksDB checkpoint (hard links, cheap) of the store into {@code target}, which must not
    * exist, and returns the applied index it holds. Writer thread (no write runs meanwhile).
    */
