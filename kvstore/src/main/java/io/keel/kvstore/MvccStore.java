@@ -271,18 +271,15 @@ public final class MvccStore implements AutoCloseable {
         failed = true; // until reopened
         closeDb();
         try {
-          Path old = StoreCheckpoint.retired(dir);
-          StoreCheckpoint.deleteTree(old);
-          StoreCheckpoint.move(dir, old);
-          StoreCheckpoint.move(staged, dir);
+          StoreCheckpoint.swapInStaged(dir);
           openDb();
-          StoreCheckpoint.deleteTree(old);
+          StoreCheckpoint.deleteTree(StoreCheckpoint.retired(dir));
+          index = new KeyIndex();
+          recover();
         } catch (RocksDBException | java.io.IOException | RuntimeException e) {
-          closed = true; // the handles are gone: no reader may touch them
+          closed = true; // the handles or the index are unusable: no reader may touch them
           throw e;
         }
-        index = new KeyIndex();
-        recover();
         failed = false;
       } finally {
         restoring = false;
@@ -290,13 +287,7 @@ public final class MvccStore implements AutoCloseable {
       }
       LOG.info("store {} restored from {}: revision {}, compact revision {}, applied index {}", dir, checkpointDir,
           currentRev, compactRev, appliedIndex);
-      for (RevisionListener l : listeners) {
-        try {
-          l.onRestored(currentRev, compactRev);
-        } catch (RuntimeException e) {
-          LOG.error("revision listener {} failed on restore at revision {}", l, currentRev, e);
-        }
-      }
+      StoreCheckpoint.notifyRestored(listeners, currentRev, compactRev);
     } catch (RocksDBException | java.io.IOException e) {
       failed = true;
       throw new KvStorageException("restore " + dir + " from " + checkpointDir, e);

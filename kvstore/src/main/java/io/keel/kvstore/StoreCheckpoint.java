@@ -49,6 +49,24 @@ public final class StoreCheckpoint {
     deleteTree(retired(dataDir));
   }
 
+  /** Moves {@code dataDir} aside and the complete staged copy into its place (each rename durable). */
+  static void swapInStaged(Path dataDir) throws IOException {
+    Path old = retired(dataDir);
+    deleteTree(old);
+    move(dataDir, old);
+    move(staging(dataDir), dataDir);
+  }
+
+  static void notifyRestored(List<RevisionListener> listeners, long revision, long compactRevision) {
+    for (RevisionListener l : listeners) {
+      try {
+        l.onRestored(revision, compactRevision);
+      } catch (RuntimeException e) {
+        LOG.error("revision listener {} failed on restore at revision {}", l, revision, e);
+      }
+    }
+  }
+
   /** Regular files of a checkpoint directory (RocksDB checkpoints are flat), sorted by name. */
   public static List<Path> files(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
