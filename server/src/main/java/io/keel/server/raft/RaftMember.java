@@ -12,6 +12,7 @@ import io.keel.raft.Message;
 import io.keel.raft.RaftNode;
 import io.keel.raft.codec.RaftCodec;
 import io.keel.server.api.Headers;
+import io.keel.server.maintenance.AlarmStore;
 import io.keel.server.peer.PeerLimits;
 import io.keel.server.peer.PeerTransport;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -47,6 +48,7 @@ public final class RaftMember implements AutoCloseable {
   private final Settings settings;
   private final ClusterState cluster;
   private volatile boolean closed;
+  private AlarmStore alarms; // set once by start(), before the member is published
 
   private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
       Settings settings, ClusterState cluster) {
@@ -99,7 +101,8 @@ public final class RaftMember implements AutoCloseable {
         },
         peer -> loopRef[0].offer(new RaftLoop.Unreachable(peer)), registry);
     ClusterState cluster = new ClusterState(walDir.resolveSibling("cluster.state"));
-    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster), proposals, reads, term,
+    AlarmStore alarms = new AlarmStore(store);
+    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster, alarms), proposals, reads, term,
         settings.tickMs(), settings.inboxCapacity(), registry);
     loopRef[0] = loop;
     voters.forEach((id, url) -> {
@@ -108,7 +111,9 @@ public final class RaftMember implements AutoCloseable {
       }
     });
     loop.start();
-    return new RaftMember(memberId, log, transport, proposals, loop, settings, cluster);
+    RaftMember m = new RaftMember(memberId, log, transport, proposals, loop, settings, cluster);
+    m.alarms = alarms;
+    return m;
   }
 
   /** The service peers stream Raft messages to. */
@@ -205,6 +210,11 @@ public final class RaftMember implements AutoCloseable {
         Thread.sleep(settings.tickMs());
       }
     }
+  }
+
+  /** The cluster's active alarms (NOSPACE, CORRUPT), as applied here. */
+  public AlarmStore alarms() {
+    return alarms;
   }
 
   public ClusterState cluster() {
