@@ -74,6 +74,7 @@ public final class SnapshotRestore {
         }
       }
     }
+    Files.createDirectories(kvDir);
     long revision;
     long compactRevision;
     long records;

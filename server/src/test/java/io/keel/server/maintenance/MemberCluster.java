@@ -29,6 +29,11 @@ final class MemberCluster implements AutoCloseable {
   final String initialCluster;
 
   MemberCluster(Path dir, int n, long quotaBytes) throws IOException {
+    this(dir, n, quotaBytes, null);
+  }
+
+  /** With the given peer ports (null: free ones). */
+  MemberCluster(Path dir, int n, long quotaBytes, int[] fixedPeerPorts) throws IOException {
     this.n = n;
     this.dir = dir;
     this.quotaBytes = quotaBytes;
@@ -39,7 +44,7 @@ final class MemberCluster implements AutoCloseable {
     StringBuilder c = new StringBuilder();
     for (int i = 0; i < n; i++) {
       clientPorts[i] = freePort();
-      peerPorts[i] = freePort();
+      peerPorts[i] = fixedPeerPorts != null ? fixedPeerPorts[i] : freePort();
       c.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:").append(peerPorts[i]);
     }
     initialCluster = c.toString();
