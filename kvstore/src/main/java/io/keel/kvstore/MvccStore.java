@@ -165,6 +165,7 @@ public final class MvccStore implements AutoCloseable {
   private final RequestValidator validator;
   private final TxnEngine txnEngine = new TxnEngine(this);
   private final List<RevisionListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<AutoCloseable> openReaders = new CopyOnWriteArrayList<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantReadWriteLock compactionLock = new ReentrantReadWriteLock();
   /** Reads hold the read side; close() takes the write side so RocksDB is not closed under a reader. */
@@ -375,6 +376,24 @@ public final class MvccStore implements AutoCloseable {
     return keyCf;
   }
 
+  ColumnFamilyHandle metaColumn() {
+    return metaCf;
+  }
+
+  /** Runs {@code body} with RocksDB guaranteed open (fails with IllegalStateException once closing). */
+  <T> T guarded(Supplier<T> body) {
+    return reading(body);
+  }
+
+  /** Tracks a reader holding RocksDB handles (a snapshot stream); close() closes it before RocksDB. */
+  void trackReader(AutoCloseable reader) {
+    openReaders.add(reader);
+  }
+
+  void untrackReader(AutoCloseable reader) {
+    openReaders.remove(reader);
+  }
+
   long compactRevisionRaw() {
     return compactRev;
   }
@@ -569,6 +588,46 @@ public final class MvccStore implements AutoCloseable {
       return sum;
     } catch (RocksDBException e) {
       throw new KvStorageException("property " + name, e);
+    }
+  }
+
+  /**
+   * etcd's defragment: rewrites every column family (RocksDB compactRange) so space freed by deletes and
+   * compaction is returned and {@link #dbSizeBytes()} shrinks. Any thread; slow, writes go on meanwhile.
+   */
+  public void defragment() {
+    reading(() -> {
+      try {
+        for (ColumnFamilyHandle cf : List.of(defaultCf, keyCf, metaCf)) {
+          db.compactRange(cf);
+        }
+        return null;
+      } catch (RocksDBException e) {
+        throw new KvStorageException("defragment", e);
+      }
+    });
+  }
+
+  /** Writes one batch (built by {@code fill}) with the applied index, as the writer thread. For ServerRecords. */
+  void commitBatch(java.util.function.Consumer<WriteBatch> fill, long appliedIndex) {
+    writeLock.lock();
+    try {
+      ensureWritable();
+      try (WriteBatch b = new WriteBatch()) {
+        fill.accept(b);
+        if (appliedIndex > 0) {
+          b.put(metaCf, META_CONSISTENT_INDEX, longBytes(appliedIndex));
+        }
+        db.write(writeOptions, b);
+      } catch (RocksDBException e) {
+        failed = true;
+        throw new KvStorageException("commit", e);
+      }
+      if (appliedIndex > 0) {
+        this.appliedIndex = appliedIndex;
+      }
+    } finally {
+      writeLock.unlock();
     }
   }
 
@@ -806,6 +865,13 @@ public final class MvccStore implements AutoCloseable {
         return;
       }
       closed = true;
+      for (AutoCloseable r : openReaders) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          LOG.warn("closing reader {} failed", r, e);
+        }
+      }
       writeOptions.close();
       closeDb();
       dbOptions.close();

@@ -12,6 +12,7 @@ import io.keel.raft.Message;
 import io.keel.raft.RaftNode;
 import io.keel.raft.codec.RaftCodec;
 import io.keel.server.api.Headers;
+import io.keel.server.maintenance.AlarmStore;
 import io.keel.server.peer.PeerLimits;
 import io.keel.server.peer.PeerTransport;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,6 +54,7 @@ public final class RaftMember implements AutoCloseable {
   private final ClusterState cluster;
   private final Snapshots snapshots;
   private volatile boolean closed;
+  private AlarmStore alarms; // set once by start(), before the member is published
 
   private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
       Settings settings, ClusterState cluster, Snapshots snapshots) {
@@ -108,11 +110,12 @@ public final class RaftMember implements AutoCloseable {
         },
         peer -> loopRef[0].offer(new RaftLoop.Unreachable(peer)), registry);
     ClusterState cluster = new ClusterState(walDir.resolveSibling("cluster.state"));
+    AlarmStore alarms = new AlarmStore(store);
     Snapshotter snapshotter = new Snapshotter(snaps, store, log, cluster, () -> node.status().confState(),
         settings.snapshotCount(), settings.snapshotCatchUpEntries(), registry);
     Snapshots snapshots = new Snapshots(snaps, snapshotter, store, log, cluster, transport, registry);
-    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster), proposals, reads,
-        snapshots, term, settings.tickMs(), settings.inboxCapacity(), registry);
+    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster, alarms), proposals,
+        reads, snapshots, term, settings.tickMs(), settings.inboxCapacity(), registry);
     loopRef[0] = loop;
     snapshots.connect((peer, failed) -> loop.offer(new RaftLoop.SnapshotStatus(peer, failed)),
         bytes -> loop.offer(new RaftLoop.Step(RaftCodec.decodeMessage(bytes))));
@@ -123,7 +126,9 @@ public final class RaftMember implements AutoCloseable {
       }
     });
     loop.start();
-    return new RaftMember(memberId, log, transport, proposals, loop, settings, cluster, snapshots);
+    RaftMember m = new RaftMember(memberId, log, transport, proposals, loop, settings, cluster, snapshots);
+    m.alarms = alarms;
+    return m;
   }
 
   /** The service peers stream Raft messages to. */
@@ -220,6 +225,11 @@ public final class RaftMember implements AutoCloseable {
         Thread.sleep(settings.tickMs());
       }
     }
+  }
+
+  /** The cluster's active alarms (NOSPACE, CORRUPT), as applied here. */
+  public AlarmStore alarms() {
+    return alarms;
   }
 
   public ClusterState cluster() {
