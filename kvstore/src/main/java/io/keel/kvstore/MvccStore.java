@@ -237,12 +237,14 @@ public final class MvccStore implements AutoCloseable {
 
   /**
    * Writes a consistent RocksDB checkpoint (hard links, cheap) of the store into {@code target}, which must not
-   * exist, and returns the applied index it holds. Writer thread (no write runs meanwhile).
+   * exist, and returns the applied index it holds; the store itself is durable up to that index when this
+   * returns. Writer thread (no write runs meanwhile).
    */
   public long checkpoint(Path target) {
     writeLock.lock();
     try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
       ensureOpen();
+      db.flushWal(true); // the live store, too, is durable up to here before the Raft WAL is released
       cp.createCheckpoint(target.toString());
       return appliedIndex;
     } catch (RocksDBException e) {

@@ -116,4 +116,22 @@ class SnapshotReplicationTest {
     c.start(f);
     assertThat(c.keysOn(f, false)).isEqualTo(acked);
   }
+
+  @Test
+  void restartingEveryMemberAfterSnapshotsKeepsEveryAcknowledgedWrite() throws IOException {
+    Set<String> acked = c.put(0, 0, 260);
+    for (int i = 0; i < 3; i++) {
+      int m = i;
+      await().atMost(Duration.ofSeconds(10)).until(() -> !snapshotIndexes(c.dataDir(m)).isEmpty());
+    }
+    c.close();
+    c.startAll();
+    c.awaitLeader();
+    for (int i = 0; i < 3; i++) {
+      assertThat(c.keysOn(i, false)).as("member %d", i).isEqualTo(acked);
+    }
+    acked.addAll(c.put(1, 260, 280));
+    assertThat(c.keysOn(2, false)).isEqualTo(acked);
+    c.assertHashesEqual(List.of(0, 1, 2));
+  }
 }

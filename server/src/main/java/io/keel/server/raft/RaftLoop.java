@@ -74,6 +74,7 @@ final class RaftLoop implements AutoCloseable {
 
   /** Proposals that arrived while no leader was known; re-proposed when one is (their waiters time out). */
   private final ArrayDeque<Propose> parked = new ArrayDeque<>();
+  private long lastClampLogNanos = System.nanoTime() - TimeUnit.SECONDS.toNanos(10);
   private final int maxParked;
   private volatile boolean running = true;
   private volatile long leaderId;
@@ -213,8 +214,12 @@ final class RaftLoop implements AutoCloseable {
    */
   private Message clampHeartbeatCommit(Message m) {
     if (m.type() == MessageType.HEARTBEAT && m.commit() > log.lastIndex()) {
-      LOG.warn("heartbeat from {} says commit {} but this member's log ends at {} (lost or new data dir); "
-          + "committing only what it holds", Long.toHexString(m.from()), m.commit(), log.lastIndex());
+      long now = System.nanoTime();
+      if (now - lastClampLogNanos > TimeUnit.SECONDS.toNanos(5)) {
+        lastClampLogNanos = now;
+        LOG.warn("heartbeat from {} says commit {} but this member's log ends at {} (lost or new data dir); "
+            + "committing only what it holds", Long.toHexString(m.from()), m.commit(), log.lastIndex());
+      }
       return m.toBuilder().commit(log.lastIndex()).build();
     }
     return m;

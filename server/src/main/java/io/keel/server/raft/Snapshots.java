@@ -96,11 +96,11 @@ final class Snapshots {
     } catch (IOException e) {
       throw new UncheckedIOException("the snapshot raft installs is not on disk intact", e);
     }
+    cluster.replace(meta.getClusterState()); // first: a crash before the swap leaves harmless, idempotent upserts
     store.restoreFrom(snaps.db(index));
     if (store.appliedIndex() != index) {
       throw new IllegalStateException("installed snapshot " + index + " holds applied index " + store.appliedIndex());
     }
-    cluster.replace(meta.getClusterState());
     log.installSnapshot(s);
     snapshotter.installed(index);
     try {
