@@ -116,6 +116,7 @@ class StoreSnapshotTest {
     Files.write(foreign, all);
     assertThatThrownBy(() -> SnapshotRestore.restore(foreign, dir.resolve("r4")))
         .isInstanceOf(IOException.class).hasMessageContaining("not a Keel snapshot");
+    assertThat(dir.resolve("r4")).as("nothing laid down for a foreign file").doesNotExist();
 
     Files.createDirectories(dir.resolve("r5"));
     Files.writeString(dir.resolve("r5").resolve("x"), "x");
