@@ -199,12 +199,17 @@ public final class KeelServer implements AutoCloseable {
     return startupFailure;
   }
 
+  /**
+   * Raft settings from the flags. The in-memory log keeps etcd's 5,000 entries after a snapshot for slow
+   * followers, or half of --snapshot-count when that is smaller (so a small count does bound memory).
+   */
   private static RaftMember.Settings settings(ServerConfig c) {
     RaftMember.Settings d = RaftMember.Settings.DEFAULT;
     int electionTicks = (int) Math.max(5, c.electionTimeoutMs() / c.heartbeatIntervalMs());
+    long catchUp = Math.min(d.snapshotCatchUpEntries(), c.snapshotCount() / 2);
     return new RaftMember.Settings(c.heartbeatIntervalMs(), electionTicks, c.requestTimeoutMs(),
         d.maxPendingProposals(), d.maxPendingReads(), d.inboxCapacity(), d.maxSizePerMsgBytes(),
-        d.maxUncommittedBytes());
+        d.maxUncommittedBytes(), c.snapshotCount(), catchUp);
   }
 
   private long quotaBytes() {

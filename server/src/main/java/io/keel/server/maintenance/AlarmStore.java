@@ -1,6 +1,8 @@
 package io.keel.server.maintenance;
 
 import io.keel.kvstore.MvccStore;
+import io.keel.kvstore.RevisionListener;
+import io.keel.proto.mvccpb.Event;
 import io.keel.kvstore.ServerRecords;
 import io.keel.proto.etcdserverpb.AlarmMember;
 import io.keel.proto.etcdserverpb.AlarmRequest;
@@ -32,6 +34,20 @@ public final class AlarmStore {
 
   public AlarmStore(MvccStore store) {
     this.records = new ServerRecords(store);
+    load();
+    // A snapshot installed from the leader replaces the store, alarms included: read them again.
+    store.addListener(new RevisionListener() {
+      @Override
+      public void onRevision(long revision, List<Event> events) {}
+
+      @Override
+      public void onRestored(long revision, long compactRevision) {
+        load();
+      }
+    });
+  }
+
+  private void load() {
     List<AlarmMember> loaded = new ArrayList<>();
     for (Map.Entry<String, byte[]> e : records.entries(PREFIX).entrySet()) {
       loaded.add(parseKey(e.getKey()));
