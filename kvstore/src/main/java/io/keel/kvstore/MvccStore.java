@@ -202,7 +202,19 @@ public final class MvccStore implements AutoCloseable {
     this.metaCf = handles.get(2);
   }
 
+  /** Snapshot streams hold handles of this RocksDB instance: they end before it closes (close or restore). */
+  private void closeOpenReaders() {
+    for (AutoCloseable r : openReaders) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.warn("closing reader {} failed", r, e);
+      }
+    }
+  }
+
   private void closeDb() {
+    closeOpenReaders();
     keyCf.close();
     metaCf.close();
     defaultCf.close();
@@ -867,13 +879,7 @@ public final class MvccStore implements AutoCloseable {
         return;
       }
       closed = true;
-      for (AutoCloseable r : openReaders) {
-        try {
-          r.close();
-        } catch (Exception e) {
-          LOG.warn("closing reader {} failed", r, e);
-        }
-      }
+      closeOpenReaders();
       writeOptions.close();
       closeDb();
       dbOptions.close();

@@ -67,6 +67,7 @@ public final class SnapshotRestore {
   /** Verifies {@code file} and restores it into {@code kvDir}, which must not exist or be empty. */
   public static Result restore(Path file, Path kvDir) throws IOException {
     verify(file);
+    checkHeader(file);
     if (Files.exists(kvDir)) {
       try (Stream<Path> s = Files.list(kvDir)) {
         if (s.findAny().isPresent()) {
@@ -78,21 +79,16 @@ public final class SnapshotRestore {
     long revision;
     long compactRevision;
     long records;
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
-         MvccStore store = MvccStore.open(MvccStore.Options.of(kvDir).syncWrites(false).blockCacheBytes(1 << 20))) {
-      byte[] header = in.readNBytes(SnapshotFormat.BLOCK_BYTES);
-      DataInputStream h = new DataInputStream(new java.io.ByteArrayInputStream(header));
-      byte[] magic = h.readNBytes(SnapshotFormat.MAGIC.length);
-      int version = h.readInt();
-      if (!Arrays.equals(magic, SnapshotFormat.MAGIC) || version != SnapshotFormat.VERSION) {
-        throw new IOException("snapshot file " + file + " is not a Keel snapshot of format version "
-            + SnapshotFormat.VERSION + " (an etcd bolt snapshot cannot be restored into Keel)");
-      }
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+      DataInputStream h = new DataInputStream(new java.io.ByteArrayInputStream(in.readNBytes(SnapshotFormat.BLOCK_BYTES)));
+      h.readNBytes(SnapshotFormat.MAGIC.length + 4); // checked by checkHeader
       revision = h.readLong();
       compactRevision = h.readLong();
       h.readLong(); // applied index of the source member; the restored store starts at 0
       records = h.readLong();
-      writeRecords(in, store, records, file);
+      try (MvccStore store = MvccStore.open(MvccStore.Options.of(kvDir).syncWrites(false).blockCacheBytes(1 << 20))) {
+        writeRecords(in, store, records, file);
+      }
     } catch (EOFException e) {
       throw new IOException("snapshot file " + file + " ends early", e);
     }
@@ -103,6 +99,17 @@ public final class SnapshotRestore {
       }
     }
     return new Result(revision, compactRevision, records);
+  }
+
+  private static void checkHeader(Path file) throws IOException {
+    try (DataInputStream in = new DataInputStream(Files.newInputStream(file))) {
+      byte[] magic = in.readNBytes(SnapshotFormat.MAGIC.length);
+      int version = in.readInt();
+      if (!Arrays.equals(magic, SnapshotFormat.MAGIC) || version != SnapshotFormat.VERSION) {
+        throw new IOException("snapshot file " + file + " is not a Keel snapshot of format version "
+            + SnapshotFormat.VERSION + " (an etcd bolt snapshot cannot be restored into Keel)");
+      }
+    }
   }
 
   private static void writeRecords(DataInputStream in, MvccStore store, long records, Path file)

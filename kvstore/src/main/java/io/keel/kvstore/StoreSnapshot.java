@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
@@ -17,6 +18,11 @@ import org.rocksdb.Snapshot;
  */
 public final class StoreSnapshot implements AutoCloseable {
   private final MvccStore store;
+  // The RocksDB instance and handles the snapshot belongs to (a restore may replace the store's): never used
+  // after close(), which the store calls before closing them.
+  private final RocksDB db;
+  private final ColumnFamilyHandle keyCf;
+  private final ColumnFamilyHandle metaCf;
   private final Snapshot snapshot;
   private final ReadOptions readOptions;
   private final long revision;
@@ -35,15 +41,18 @@ public final class StoreSnapshot implements AutoCloseable {
 
   private StoreSnapshot(MvccStore store) {
     this.store = store;
-    this.snapshot = store.db().getSnapshot();
+    this.db = store.db();
+    this.keyCf = store.keyColumn();
+    this.metaCf = store.metaColumn();
+    this.snapshot = db.getSnapshot();
     this.readOptions = new ReadOptions().setSnapshot(snapshot);
     try {
       this.appliedIndex = metaLong(MvccStore.META_CONSISTENT_INDEX, 0);
       this.revision = metaLong(MvccStore.META_CURRENT_REV, 1);
       this.compactRevision = metaLong(MvccStore.META_FINISHED_COMPACT, -1);
       long[] counted = new long[2];
-      count(store.metaColumn(), counted);
-      count(store.keyColumn(), counted);
+      count(metaCf, counted);
+      count(keyCf, counted);
       this.recordCount = counted[0];
       this.totalBytes = SnapshotFormat.fileBytes(counted[1]);
       this.sha = MessageDigest.getInstance("SHA-256");
@@ -63,12 +72,12 @@ public final class StoreSnapshot implements AutoCloseable {
   }
 
   private long metaLong(byte[] key, long dflt) throws RocksDBException {
-    byte[] v = store.db().get(store.metaColumn(), readOptions, key);
+    byte[] v = db.get(metaCf, readOptions, key);
     return v == null ? dflt : Revisions.getLong(v, 0);
   }
 
   private void count(ColumnFamilyHandle cf, long[] counted) throws RocksDBException {
-    try (RocksIterator it = store.db().newIterator(cf, readOptions)) {
+    try (RocksIterator it = db.newIterator(cf, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         counted[0]++;
         counted[1] += SnapshotFormat.recordBytes(it.key().length, it.value().length);
@@ -132,7 +141,7 @@ public final class StoreSnapshot implements AutoCloseable {
       h.put(SnapshotFormat.MAGIC).putInt(SnapshotFormat.VERSION).putLong(revision).putLong(compactRevision)
           .putLong(appliedIndex).putLong(recordCount).putLong(totalBytes);
       column = 1;
-      iterator = store.db().newIterator(store.metaColumn(), readOptions);
+      iterator = db.newIterator(metaCf, readOptions);
       iterator.seekToFirst();
       return hashed(h.array());
     }
@@ -151,7 +160,7 @@ public final class StoreSnapshot implements AutoCloseable {
       iterator.close();
       iterator = null;
       if (column == 1) {
-        iterator = store.db().newIterator(store.keyColumn(), readOptions);
+        iterator = db.newIterator(keyCf, readOptions);
         iterator.seekToFirst();
       }
       column++;
@@ -206,6 +215,6 @@ public final class StoreSnapshot implements AutoCloseable {
       iterator.close();
     }
     readOptions.close();
-    store.db().releaseSnapshot(snapshot);
+    db.releaseSnapshot(snapshot);
   }
 }

@@ -116,6 +116,7 @@ class StoreSnapshotTest {
     Files.write(foreign, all);
     assertThatThrownBy(() -> SnapshotRestore.restore(foreign, dir.resolve("r4")))
         .isInstanceOf(IOException.class).hasMessageContaining("not a Keel snapshot");
+    assertThat(dir.resolve("r4")).as("nothing laid down for a foreign file").doesNotExist();
 
     Files.createDirectories(dir.resolve("r5"));
     Files.writeString(dir.resolve("r5").resolve("x"), "x");
@@ -131,6 +132,25 @@ class StoreSnapshotTest {
     store.close();
     assertThatThrownBy(() -> snap.read(new byte[10], 0, 10)).isInstanceOf(IllegalStateException.class);
     snap.close(); // idempotent, no native crash
+  }
+
+  @Test
+  void aRaftSnapshotInstallEndsOpenSnapshotStreamsBeforeSwappingRocksDb() {
+    try (MvccStore store = MvccStore.open(MvccStore.Options.of(dir.resolve("a")).syncWrites(false))) {
+      for (int i = 0; i < 100; i++) {
+        store.put(put("k" + i, "v" + i), i + 1);
+      }
+      store.checkpoint(dir.resolve("cp"));
+      StoreSnapshot snap = StoreSnapshot.open(store);
+      assertThat(snap.read(new byte[600], 0, 600)).isEqualTo(600);
+      store.restoreFrom(dir.resolve("cp"));
+      assertThatThrownBy(() -> snap.read(new byte[10], 0, 10)).isInstanceOf(IllegalStateException.class);
+      snap.close(); // must not touch the new RocksDB with the old snapshot
+      try (StoreSnapshot again = StoreSnapshot.open(store)) {
+        assertThat(readAll(again, 4096).length % 512).isEqualTo(32);
+        assertThat(again.revision()).isEqualTo(101);
+      }
+    }
   }
 
   @Test

@@ -21,7 +21,9 @@ import io.keel.proto.etcdserverpb.SnapshotResponse;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.server.maintenance.AlarmStore;
 import io.keel.server.maintenance.SnapshotSender;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,10 +45,15 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   private final Supplier<List<Member>> members;
   private final long quotaBackendBytes;
   private final MeterRegistry registry;
+  private final Timer defragTimer;
 
   public MaintenanceService(MvccStore store, RaftMember member, Headers headers, Supplier<List<Member>> members,
       long quotaBackendBytes, MeterRegistry registry) {
     this.registry = registry;
+    this.defragTimer = Timer.builder("keel.defrag.duration").description("Maintenance.Defragment time")
+        .register(registry);
+    Gauge.builder("keel.alarms.active", member, m -> m.alarms().active().size())
+        .description("active alarms (NOSPACE, CORRUPT) in the cluster").register(registry);
     this.store = store;
     this.member = member;
     this.headers = headers;
@@ -130,8 +137,9 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
       long before = store.dbSizeBytes();
       long start = System.nanoTime();
       store.defragment();
-      LOG.info("defragmented: {} -> {} bytes in {} ms", before, store.dbSizeBytes(),
-          (System.nanoTime() - start) / 1_000_000);
+      long tookNanos = System.nanoTime() - start;
+      defragTimer.record(tookNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      LOG.info("defragmented: {} -> {} bytes in {} ms", before, store.dbSizeBytes(), tookNanos / 1_000_000);
       out.onNext(DefragmentResponse.newBuilder().setHeader(headers.current()).build());
       out.onCompleted();
     } catch (RuntimeException e) {

@@ -107,6 +107,8 @@ class MaintenanceServiceTest {
     var st = cluster.maintenance(0).status(StatusRequest.getDefaultInstance());
     assertThat(st.getDbSize()).isLessThan(full / 10);
     assertThat(st.getDbSizeInUse()).isLessThanOrEqualTo(st.getDbSize());
+    assertThat(st.getErrorsList()).isEmpty();
+    assertThat(st.getIsLearner()).isFalse();
   }
 
   @Test
