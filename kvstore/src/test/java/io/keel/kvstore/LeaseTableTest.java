@@ -144,6 +144,24 @@ class LeaseTableTest {
     assertThat(store.range(Kv.range("a", "z")).getCount()).isZero();
   }
 
+  @Test
+  void checkpointsCarryLeasesAndARestoreReloadsThem() throws Exception {
+    store.leaseGrant(21, 30, ++index);
+    store.put(putLease("a", 21), ++index);
+    Path cp = dir.resolveSibling(dir.getFileName() + "-cp");
+    assertThat(store.checkpoint(cp)).isEqualTo(index);
+    store.leaseRevoke(21, ++index);
+    store.leaseGrant(22, 40, ++index);
+    store.put(putLease("b", 22), ++index);
+    store.restoreFrom(cp);
+    assertThat(store.leases().all()).containsExactly(new LeaseTable.Lease(21, 30));
+    assertThat(store.leases().keys(21)).containsExactly(b("a"));
+    assertThat(store.leases().keys(22)).isEmpty();
+    assertThat(store.leases().leaseOf(b("b"))).isZero();
+    store.leaseRevoke(21, store.appliedIndex() + 1);
+    assertThat(store.range(get("a")).getCount()).isZero();
+  }
+
   /** Random grants, puts, deletes, revokes and reopens against a model of leases and attachments, many seeds. */
   @Test
   void matchesAModelOverManySeeds() {

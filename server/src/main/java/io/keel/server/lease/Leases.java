@@ -2,6 +2,9 @@ package io.keel.server.lease;
 
 import io.grpc.ServerServiceDefinition;
 import io.keel.kvstore.MvccStore;
+import io.keel.kvstore.RevisionListener;
+import io.keel.proto.mvccpb.Event;
+import java.util.List;
 import io.keel.proto.etcdserverpb.LeaseRevokeRequest;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.server.api.Headers;
@@ -29,6 +32,15 @@ public final class Leases implements AutoCloseable {
     Lessor lessor = new Lessor(store.leases(), member.memberId(), member::leaderId, member::term,
         id -> member.write(InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id))),
         Lessor.Settings.of(electionTimeoutMs), registry);
+    store.addListener(new RevisionListener() {
+      @Override
+      public void onRevision(long revision, List<Event> events) {}
+
+      @Override
+      public void onRestored(long revision, long compactRevision) {
+        lessor.onStoreRestored();
+      }
+    });
     LeaderForwarder forwarder = new LeaderForwarder(member::leaderId, id -> member.cluster().members().get(id),
         requestTimeoutMs, limits.maxForwardedInFlight());
     LeaseService service = new LeaseService(store.leases(), member, headers, lessor, forwarder,

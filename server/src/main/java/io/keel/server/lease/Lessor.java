@@ -131,6 +131,16 @@ public final class Lessor implements LeaseTable.Listener, AutoCloseable {
     heap.add(new long[] {deadline, id});
   }
 
+  /**
+   * The store's content was replaced (a Raft snapshot was installed): the lease table was reloaded, so a primary
+   * tracks the new set afresh (full TTL + election timeout, as after a promotion).
+   */
+  public synchronized void onStoreRestored() {
+    if (primaryTerm != 0) {
+      promote(primaryTerm);
+    }
+  }
+
   @Override
   public synchronized void onGranted(long leaseId, long ttlSeconds) {
     granted.increment();
