@@ -161,6 +161,7 @@ public final class MvccStore implements AutoCloseable {
   private ColumnFamilyHandle metaCf;
   private final WriteOptions writeOptions;
   private KeyIndex index = new KeyIndex();
+  private final LeaseTable leaseTable = new LeaseTable();
   private final StoreMetrics metrics;
   private final RequestValidator validator;
   private final TxnEngine txnEngine = new TxnEngine(this);
@@ -319,6 +320,7 @@ public final class MvccStore implements AutoCloseable {
       throw new IllegalStateException("scheduled compaction " + scheduled + " != finished " + finished);
     }
     appliedIndex = readMetaLong(META_CONSISTENT_INDEX, 0);
+    leaseTable.loadRecords(db, metaCf);
     long lastRev = 1;
     long entries = 0;
     try (RocksIterator it = db.newIterator(keyCf)) {
@@ -333,8 +335,10 @@ public final class MvccStore implements AutoCloseable {
           if (KeyHistory.isLive(rec)) {
             index.put(key, KeyHistory.tombstone(rec, main, sub));
           }
+          leaseTable.replay(kv.getKey(), 0);
         } else {
           index.put(key, KeyHistory.restorePut(rec, main, sub, kv.getCreateRevision(), kv.getVersion()));
+          leaseTable.replay(kv.getKey(), kv.getLease());
         }
         lastRev = main;
         entries++;
@@ -413,7 +417,12 @@ public final class MvccStore implements AutoCloseable {
   }
 
   boolean leaseExists(long lease) {
-    return options.leases().exists(lease);
+    return leaseTable.exists(lease) || options.leases().exists(lease);
+  }
+
+  /** The leases and their attached keys (read-only for callers; changed by leaseGrant/leaseRevoke and writes). */
+  public LeaseTable leases() {
+    return leaseTable;
   }
 
   /** The committed value of a revision, or null if it is not stored. */
@@ -682,6 +691,52 @@ public final class MvccStore implements AutoCloseable {
     });
   }
 
+  /**
+   * etcd's lease grant apply: records lease {@code leaseId} with its TTL (already raised to the minimum by the
+   * proposer) in the same batch as {@code appliedIndex}. LEASE_EXIST if it is already granted. Writer thread.
+   */
+  public void leaseGrant(long leaseId, long ttlSeconds, long appliedIndex) {
+    write(metrics.lease, appliedIndex, tw -> {
+      if (leaseId == 0) {
+        throw EtcdError.LEASE_NOT_FOUND.exception(); // 0 means "no lease" (etcd's NoLease)
+      }
+      if (leaseTable.exists(leaseId)) {
+        throw EtcdError.LEASE_EXIST.exception();
+      }
+      try {
+        leaseTable.writeGrant(tw.batch, metaCf, leaseId, ttlSeconds);
+      } catch (RocksDBException e) {
+        throw new KvStorageException("write batch lease grant", e);
+      }
+      return null;
+    });
+    leaseTable.granted(leaseId, ttlSeconds);
+  }
+
+  /**
+   * etcd's lease revoke apply: deletes every key attached to the lease in ONE revision and the lease record, in
+   * one batch with {@code appliedIndex}. Returns the header (the new revision if keys were deleted).
+   * LEASE_NOT_FOUND if no such lease. Writer thread.
+   */
+  public ResponseHeader leaseRevoke(long leaseId, long appliedIndex) {
+    ResponseHeader h = write(metrics.lease, appliedIndex, tw -> {
+      if (!leaseTable.exists(leaseId)) {
+        throw EtcdError.LEASE_NOT_FOUND.exception();
+      }
+      for (com.google.protobuf.ByteString key : leaseTable.keys(leaseId)) {
+        tw.deleteRange(DeleteRangeRequest.newBuilder().setKey(key).build());
+      }
+      try {
+        leaseTable.writeRevoke(tw.batch, metaCf, leaseId);
+      } catch (RocksDBException e) {
+        throw new KvStorageException("write batch lease revoke", e);
+      }
+      return ResponseHeader.newBuilder().setRevision(tw.changes() > 0 ? tw.rev : tw.beginRev).build();
+    });
+    leaseTable.revoked(leaseId);
+    return h;
+  }
+
   private interface TxnBody<T> {
     T run(WriteTxn tw);
   }
@@ -730,7 +785,7 @@ public final class MvccStore implements AutoCloseable {
       throw new IllegalStateException("revision moved under a write txn: " + currentRev + " != " + tw.beginRev);
     }
     boolean changed = tw.changes() > 0;
-    if (!changed && applied == 0) {
+    if (!changed && applied == 0 && tw.batch.count() == 0) {
       return;
     }
     try {
@@ -750,6 +805,7 @@ public final class MvccStore implements AutoCloseable {
     }
     if (changed) {
       currentRev = tw.rev;
+      leaseTable.onCommitted(tw.events);
       metrics.events.increment(tw.events.size());
       notifyListeners(tw.rev, List.copyOf(tw.events));
     }

@@ -13,6 +13,7 @@ final class StoreMetrics {
   final Timer txn;
   final Timer compact;
   final Timer hash;
+  final Timer lease;
   final Counter events;
   final Counter compactedRevisions;
   final Counter errors;
@@ -23,6 +24,7 @@ final class StoreMetrics {
     deleteRange = Timer.builder("keel.kv.delete").description("MVCC delete range apply time").register(r);
     txn = Timer.builder("keel.kv.txn").description("MVCC txn apply time").register(r);
     compact = Timer.builder("keel.kv.compact").description("MVCC compaction time").register(r);
+    lease = Timer.builder("keel.kv.lease").description("lease grant/revoke apply time").register(r);
     hash = Timer.builder("keel.kv.hashkv").description("HashKV time").register(r);
     events = Counter.builder("keel.kv.events").description("committed key events").register(r);
     compactedRevisions = Counter.builder("keel.kv.compacted.revisions")

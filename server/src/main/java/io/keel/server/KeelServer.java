@@ -11,6 +11,8 @@ import io.keel.server.api.Headers;
 import io.keel.server.api.KvService;
 import io.keel.server.api.MaintenanceService;
 import io.keel.server.api.RequireLeaderInterceptor;
+import io.keel.server.lease.LeaseService;
+import io.keel.server.lease.Leases;
 import io.keel.server.maintenance.QuotaGuard;
 import io.keel.server.raft.RaftMember;
 import io.keel.server.metrics.MetricsHttpServer;
@@ -49,6 +51,7 @@ public final class KeelServer implements AutoCloseable {
   private final MvccStore store;
   private final AtomicLong raftTerm = new AtomicLong();
   private RaftMember member;
+  private Leases leases;
   private final List<Server> grpcServers = new ArrayList<>();
   private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
@@ -91,6 +94,8 @@ public final class KeelServer implements AutoCloseable {
     Map<Long, URI> voters = id.voters(config);
     member = RaftMember.start(id.clusterId(), id.memberId(), voters, config.dataDir().resolve("member").resolve("wal"),
         store, headers, raftTerm, settings(config), registry);
+    leases = Leases.start(store, member, headers, config.heartbeatIntervalMs(), config.electionTimeoutMs(),
+        config.requestTimeoutMs(), LeaseService.Limits.DEFAULT, registry);
     for (URI url : config.listenPeerUrls()) {
       Server peer = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
           .maxInboundMessageSize(member.maxPeerInboundBytes())
@@ -148,6 +153,7 @@ public final class KeelServer implements AutoCloseable {
           .addService(new KvService(store, member, validator, headers, config.maxRequestBytes()))
           .addService(new MaintenanceService(store, member, headers, members, quotaBytes(), registry))
           .addService(new ClusterService(headers, members))
+          .addService(leases.service())
           .intercept(quota)
           .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
@@ -216,6 +222,11 @@ public final class KeelServer implements AutoCloseable {
     return config.quotaBackendBytes() == 0 ? ServerConfig.DEFAULT_QUOTA_BACKEND_BYTES : config.quotaBackendBytes();
   }
 
+  /** This member's lease machinery (null until started). */
+  public Leases leases() {
+    return leases;
+  }
+
   public RaftMember member() {
     return member;
   }
@@ -244,6 +255,9 @@ public final class KeelServer implements AutoCloseable {
       }
     }
     metricsServers.forEach(MetricsHttpServer::close);
+    if (leases != null) {
+      leases.close();
+    }
     if (member != null) {
       member.close();
     }

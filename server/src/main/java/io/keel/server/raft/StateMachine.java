@@ -3,6 +3,8 @@ package io.keel.server.raft;
 import io.keel.kvstore.EtcdError;
 import io.keel.kvstore.EtcdException;
 import io.keel.kvstore.MvccStore;
+import io.keel.proto.etcdserverpb.LeaseGrantResponse;
+import io.keel.proto.etcdserverpb.LeaseRevokeResponse;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.server.api.Headers;
 import io.keel.server.maintenance.AlarmStore;
@@ -60,6 +62,14 @@ final class StateMachine {
           cluster.setClusterVersion(req.getClusterVersion());
           yield Boolean.TRUE;
         }
+        case LEASE_GRANT -> {
+          var g = req.getLeaseGrant();
+          store.leaseGrant(g.getID(), g.getTTL(), index);
+          yield LeaseGrantResponse.newBuilder().setHeader(headers.current()).setID(g.getID()).setTTL(g.getTTL())
+              .build();
+        }
+        case LEASE_REVOKE -> LeaseRevokeResponse.newBuilder()
+            .setHeader(headers.complete(store.leaseRevoke(req.getLeaseRevoke().getID(), index))).build();
         case ALARM -> alarms.apply(req.getAlarm(), index).toBuilder().setHeader(headers.current()).build();
         case REQUEST_NOT_SET -> throw new IllegalStateException("empty request in the log at index " + index);
       };
