@@ -77,7 +77,7 @@ public final class AlarmStore {
 
   static boolean addsData(InternalRequest req) {
     return switch (req.getRequestCase()) {
-      case PUT -> true;
+      case PUT, LEASE_GRANT -> true;
       case TXN -> QuotaCost.ofTxn(req.getTxn()) > 0;
       default -> false;
     };
