@@ -76,7 +76,7 @@ public final class Session {
     if (closed || closing != null) {
       return;
     }
-    if (pendingCount.get() >= config.maxPendingResponses() * 2) {
+    if (pendingCount.get() >= config.maxPendingResponses() + config.commandQueueSize()) {
       terminate(Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests"));
       return;
     }
