@@ -30,6 +30,7 @@ class WatchServiceTest {
   KeelServer server;
   ManagedChannel channel;
   KVGrpc.KVBlockingStub kv;
+  ServerConfig config;
 
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -48,6 +49,7 @@ class WatchServiceTest {
         ServerConfig.parseUrls("a", "http://127.0.0.1:" + port), List.of(),
         ServerConfig.parseUrls("p", "http://127.0.0.1:1"), ServerConfig.parseInitialCluster("m1=http://127.0.0.1:1"),
         "new", "t", 4096, 0, List.of(), 4, 64, 50, 500, ServerConfig.DEFAULT_SNAPSHOT_COUNT, java.util.Set.of());
+    config = c;
     server = KeelServer.start(c);
     assertThat(server.awaitReady(15_000)).isTrue();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -98,6 +100,33 @@ class WatchServiceTest {
       assertThat(progress.getEventsCount()).isZero();
       assertThat(progress.getHeader().getRevision()).isEqualTo(r3);
     }
+  }
+
+  @Test
+  void afterAMemberRestartTheWatchResumesFromTheNextRevisionWithoutGapsOrDuplicates() throws Exception {
+    long first = put("r/0", "0") + 1;
+    List<Event> got = new java.util.ArrayList<>();
+    try (WatchClient w = new WatchClient(channel)) {
+      w.create(WatchCreateRequest.newBuilder().setKey(b("r/")).setRangeEnd(b("r0")).setStartRevision(first).build());
+      for (int i = 1; i <= 20; i++) {
+        put("r/" + (i % 3), "a" + i);
+      }
+      got.addAll(w.events(0, 20, 10_000));
+    }
+    server.close();
+    server = KeelServer.start(config);
+    assertThat(server.awaitReady(30_000)).isTrue();
+    for (int i = 1; i <= 10; i++) {
+      put("r/" + (i % 3), "b" + i);
+    }
+    long resume = got.get(got.size() - 1).getKv().getModRevision() + 1;
+    try (WatchClient w = new WatchClient(channel); WatchClient ref = new WatchClient(channel)) {
+      w.create(WatchCreateRequest.newBuilder().setKey(b("r/")).setRangeEnd(b("r0")).setStartRevision(resume).build());
+      got.addAll(w.events(0, 10, 10_000));
+      ref.create(WatchCreateRequest.newBuilder().setKey(b("r/")).setRangeEnd(b("r0")).setStartRevision(first).build());
+      assertThat(got).isEqualTo(ref.events(0, 30, 10_000));
+    }
+    assertThat(got).extracting(e -> e.getKv().getValue().toStringUtf8()).startsWith("a1").endsWith("b10");
   }
 
   @Test
