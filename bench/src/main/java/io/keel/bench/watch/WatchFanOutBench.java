@@ -63,13 +63,20 @@ public class WatchFanOutBench {
       Session s = sessions.get(i % sessions.size());
       hub.create(s, WatchCreateRequest.newBuilder().setKey(prefix).setRangeEnd(end).build());
       hub.create(s, WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("/idle/" + i)).build());
+      if (i % 1000 == 999) {
+        awaitRegistered(2 * (i + 1)); // the hub's command queue is bounded: pace the creates
+      }
     }
+    awaitRegistered(2 * watchers);
+  }
+
+  private void awaitRegistered(int n) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (hub.watcherCounts()[0] < 2 * watchers) {
+    while (hub.watcherCounts()[0] < n) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("watchers not registered in 60 s");
       }
-      Thread.sleep(10);
+      Thread.sleep(1);
     }
   }
 

@@ -40,8 +40,10 @@ public final class WatcherMemoryProbe {
               ? WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("/registry/pods/ns/p" + i)).build()
               : WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("/registry/pods/"))
                   .setRangeEnd(ByteString.copyFromUtf8("/registry/pods0")).build());
-          if (i % 2000 == 1999) {
-            Thread.sleep(2); // let the dispatcher keep up with the bounded command queue
+          if (i % 1000 == 999) {
+            while (hub.watcherCounts()[0] < i + 1) {
+              Thread.sleep(1); // the hub's command queue is bounded: pace the creates
+            }
           }
         }
         while (hub.watcherCounts()[0] < n) {
