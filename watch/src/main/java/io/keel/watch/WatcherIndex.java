@@ -133,7 +133,7 @@ final class WatcherIndex {
   }
 
   private static void visit(Group g, Consumer<Watcher> each) {
-    // iterate over a stable view: callbacks may move the watcher to another index (never this group's array)
+    // callbacks must not add or remove watchers (the hub collects first and moves watchers afterwards)
     Watcher[] m = g.members;
     for (int i = 0, n = g.size; i < n; i++) {
       each.accept(m[i]);
