@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.keel.kvstore.MvccStore;
 import io.keel.kvstore.RequestValidator;
 import io.keel.proto.etcdserverpb.Member;
+import io.keel.proto.etcdserverpb.ResponseHeader;
 import io.keel.proto.internal.MemberAttributes;
 import io.keel.server.api.ClusterService;
 import io.keel.server.api.Headers;
@@ -15,6 +16,9 @@ import io.keel.server.lease.LeaseService;
 import io.keel.server.lease.Leases;
 import io.keel.server.maintenance.QuotaGuard;
 import io.keel.server.raft.RaftMember;
+import io.keel.watch.WatchConfig;
+import io.keel.watch.WatchHub;
+import io.keel.watch.WatchService;
 import io.keel.server.metrics.MetricsHttpServer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -52,6 +56,7 @@ public final class KeelServer implements AutoCloseable {
   private final AtomicLong raftTerm = new AtomicLong();
   private RaftMember member;
   private Leases leases;
+  private WatchHub watchHub;
   private final List<Server> grpcServers = new ArrayList<>();
   private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
@@ -144,6 +149,9 @@ public final class KeelServer implements AutoCloseable {
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
     Supplier<List<Member>> members = () -> members(id);
     QuotaGuard quota = new QuotaGuard(quotaBytes(), store::dbSizeBytes, member, member.alarms(), registry);
+    watchHub = new WatchHub(store, WatchConfig.defaults((int) config.maxRequestBytes()),
+        rev -> headers.complete(ResponseHeader.newBuilder().setRevision(rev).build()),
+        registry);
     for (URI url : config.listenClientUrls()) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
           .maxInboundMessageSize((int) config.maxRequestBytes() + ServerConfig.GRPC_OVERHEAD_BYTES)
@@ -154,6 +162,7 @@ public final class KeelServer implements AutoCloseable {
           .addService(new MaintenanceService(store, member, headers, members, quotaBytes(), registry))
           .addService(new ClusterService(headers, members))
           .addService(leases.service())
+          .addService(new WatchService(watchHub))
           .intercept(quota)
           .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
@@ -243,6 +252,9 @@ public final class KeelServer implements AutoCloseable {
     closed = true;
     LOG.info("member {} stopping", config.name());
     peerServers.forEach(Server::shutdownNow); // peers' streams never end by themselves; Raft copes
+    if (watchHub != null) {
+      watchHub.close(); // ends watch streams, which never end by themselves
+    }
     grpcServers.forEach(Server::shutdown);
     for (Server s : grpcServers) {
       try {
