@@ -25,7 +25,35 @@ public final class LinearizabilitySearch {
   /** The search's answer and how much work it took. */
   public record Outcome(Verdict verdict, long steps, int memoEntries, int maxLinearized) { }
 
-  private record Memo(BitSet linearized, long state) { }
+  /**
+   * A configuration: which ok ops are linearized, how many unknown (info) ops of each class, and the state.
+   * Unknown ops of one class (same f and arguments) are interchangeable once linearized — all have their return
+   * at infinity and the same effect, and every op left over is already invoked — so counting them, rather than
+   * naming them, merges configurations that have the same futures.
+   */
+  private static final class Memo {
+    private final BitSet ok;
+    private final int[] infoCounts;
+    private final long state;
+    private final int hash;
+
+    Memo(BitSet ok, int[] infoCounts, long state) {
+      this.ok = ok;
+      this.infoCounts = infoCounts;
+      this.state = state;
+      this.hash = (ok.hashCode() * 31 + Arrays.hashCode(infoCounts)) * 31 + Long.hashCode(state);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Memo m && m.state == state && m.ok.equals(ok) && Arrays.equals(m.infoCounts, infoCounts);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   private LinearizabilitySearch() {
   }
@@ -60,6 +88,14 @@ public final class LinearizabilitySearch {
       }
     }
     BitSet linearized = new BitSet(n);
+    int[] infoClass = new int[n];
+    java.util.Map<String, Integer> classes = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      Operation o = ops.get(i);
+      infoClass[i] = o.outcome() != Op.Type.INFO ? -1 : classes.computeIfAbsent(
+          o.invoke().f() + "/" + o.invoke().value() + "/" + o.invoke().expected(), k -> classes.size());
+    }
+    int[] infoCounts = new int[classes.size()];
     Set<Memo> memo = new HashSet<>();
     int[] stackOp = new int[n];
     long[] stackState = new long[n];
@@ -81,8 +117,18 @@ public final class LinearizabilitySearch {
         Operation o = ops.get(i);
         long after = model.step(state, o);
         if (after != Model.ILLEGAL) {
-          linearized.set(i);
-          if (memo.add(new Memo((BitSet) linearized.clone(), after))) {
+          int[] counts = infoCounts;
+          if (infoClass[i] >= 0) {
+            counts = infoCounts.clone();
+            counts[infoClass[i]]++;
+          } else {
+            linearized.set(i);
+          }
+          if (memo.add(new Memo((BitSet) linearized.clone(), counts == infoCounts ? infoCounts.clone() : counts,
+              after))) {
+            if (infoClass[i] >= 0) {
+              infoCounts[infoClass[i]]++;
+            }
             stackOp[depth] = i;
             stackState[depth] = state;
             depth++;
@@ -106,7 +152,11 @@ public final class LinearizabilitySearch {
         depth--;
         int i = stackOp[depth];
         state = stackState[depth];
-        linearized.clear(i);
+        if (infoClass[i] >= 0) {
+          infoCounts[infoClass[i]]--;
+        } else {
+          linearized.clear(i);
+        }
         relink(2 * i + 1, next, prev);
         relink(2 * i, next, prev);
         if (ops.get(i).outcome() == Op.Type.OK) {

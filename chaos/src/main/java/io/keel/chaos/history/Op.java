@@ -66,6 +66,7 @@ public record Op(int process, Type type, String f, String key, Long value, Long 
     return new Op(process, t, f, key, result, expected, resultValues, 0, why);
   }
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isNemesis() {
     return process == NEMESIS;
   }
