@@ -18,8 +18,9 @@ command -v docker >/dev/null || { say "docker is missing: run scripts/install-do
 docker info >/dev/null 2>&1 || { say "docker engine is not running: run scripts/install-docker.sh"; exit 1; }
 [ -x /bin/busybox ] || { say "/bin/busybox is missing (apt-get install busybox-static)"; exit 1; }
 
-# Content only (not paths), so the tag is the same however the script is invoked.
-hash="$( { (cd "$libdir" && sha256sum -- *.jar); sha256sum < "$jar"; sha256sum < "$root/scripts/build-node-image.sh";
+# Content only (not paths, not the jar's entry times), so the tag is the same however the script is invoked
+# and a rebuilt but unchanged server jar reuses the image.
+hash="$( { (cd "$libdir" && sha256sum -- *.jar); unzip -p "$jar" | sha256sum; sha256sum < "$root/scripts/build-node-image.sh";
           java -version 2>&1; } | sha256sum | cut -c1-16)"
 image="local/keel-node:$hash"
 if docker image inspect "$image" >/dev/null 2>&1; then

@@ -7,6 +7,8 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.Ports;
 import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.keel.proto.etcdserverpb.KVGrpc;
 import io.keel.proto.etcdserverpb.MaintenanceGrpc;
 import io.keel.proto.etcdserverpb.PutRequest;
@@ -187,24 +189,54 @@ public final class DockerCluster implements AutoCloseable {
   /** SIGKILLs a member's container (its files stay). */
   public void kill(Node n) {
     docker.killContainerCmd(n.containerId()).withSignal("KILL").exec();
-    n.markDown();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (Boolean.TRUE.equals(docker.inspectContainerCmd(n.containerId()).exec().getState().getRunning())) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(n.name() + " still runs 10 s after kill -9");
+      }
+      sleep(50);
+    }
+    n.markDown(); // only once the process is gone: see Node.liveness()
   }
 
-  /** Starts a killed member's container again and reconnects to its new host port. */
+  /**
+   * Starts a killed member's container again, waits (bounded) until it answers on its new host port, and only
+   * then marks it possibly up and points clients at the new port. Until then clients keep the old channel, whose
+   * port no longer leads anywhere, so their failed requests are certain failures, not unknown outcomes.
+   */
   public void restart(Node n) throws IOException {
-    n.markMaybeUp();
     docker.startContainerCmd(n.containerId()).exec();
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (System.nanoTime() < deadline) {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    int port = -1;
+    while (System.nanoTime() < deadline && port < 0) {
       Ports.Binding[] b = docker.inspectContainerCmd(n.containerId()).exec().getNetworkSettings().getPorts()
           .getBindings().get(ExposedPort.tcp(CLIENT_PORT));
       if (b != null && b.length > 0) {
-        n.reconnect(Integer.parseInt(b[0].getHostPortSpec()));
-        return;
+        port = Integer.parseInt(b[0].getHostPortSpec());
+      } else {
+        sleep(200);
       }
-      sleep(200);
     }
-    throw new IOException("no host port for " + n.name() + " after restart");
+    if (port < 0) {
+      n.markMaybeUp();
+      throw new IOException("no host port for " + n.name() + " after restart");
+    }
+    ManagedChannel probe = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      while (System.nanoTime() < deadline) {
+        try {
+          MaintenanceGrpc.newBlockingStub(probe).withDeadlineAfter(1, TimeUnit.SECONDS)
+              .status(StatusRequest.getDefaultInstance());
+          break;
+        } catch (RuntimeException e) {
+          sleep(200);
+        }
+      }
+    } finally {
+      probe.shutdownNow();
+    }
+    n.markMaybeUp(); // before the new channel is visible: see Node.liveness()
+    n.reconnect(port);
   }
 
   public void pause(Node n) {

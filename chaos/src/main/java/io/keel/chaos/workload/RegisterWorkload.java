@@ -120,8 +120,9 @@ public final class RegisterWorkload {
         infoCount.incrementAndGet();
         process += concurrency; // its operation may still take effect: never reuse the process
       }
-      if (done.type() != Op.Type.OK && done.type() != Op.Type.FAIL
-          || done.error() != null && done.error().startsWith(Status.Code.UNAVAILABLE.name())) {
+      if (done.type() == Op.Type.INFO) {
+        sleepQuietly(200); // back off: each unknown outcome widens the checker's search
+      } else if (done.error() != null && done.error().startsWith(Status.Code.UNAVAILABLE.name())) {
         sleepQuietly(50); // do not spin against an unreachable member
       }
     }
