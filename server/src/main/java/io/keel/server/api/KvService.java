@@ -33,6 +33,8 @@ public final class KvService extends KVGrpc.KVImplBase {
   private final RequestValidator validator;
   private final Headers headers;
   private final long maxRequestBytes;
+  /** Negative-control fault "local-linearizable-reads": linearizable reads skip ReadIndex (may be stale). */
+  private volatile boolean unsafeLocalReads;
 
   public KvService(MvccStore store, RaftMember member, RequestValidator validator, Headers headers,
       long maxRequestBytes) {
@@ -43,11 +45,17 @@ public final class KvService extends KVGrpc.KVImplBase {
     this.maxRequestBytes = maxRequestBytes;
   }
 
+  /** Test builds only (--unsafe-testing-faults local-linearizable-reads): serve every read locally. */
+  public KvService unsafeLocalLinearizableReads(boolean on) {
+    this.unsafeLocalReads = on;
+    return this;
+  }
+
   @Override
   public void range(RangeRequest req, StreamObserver<RangeResponse> out) {
     try {
       validator.checkRange(req);
-      if (req.getSerializable()) {
+      if (req.getSerializable() || unsafeLocalReads) {
         answerRange(req, out);
         return;
       }
@@ -93,7 +101,7 @@ public final class KvService extends KVGrpc.KVImplBase {
     // range in it asks for serializable) and so adds nothing to the Raft log.
     try {
       validator.checkTxn(req);
-      if (isSerializable(req)) {
+      if (isSerializable(req) || unsafeLocalReads) {
         answerReadOnlyTxn(req, out);
         return;
       }
