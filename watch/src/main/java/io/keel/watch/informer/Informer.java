@@ -3,6 +3,7 @@ package io.keel.watch.informer;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.keel.proto.etcdserverpb.WatchResponse;
+import io.keel.proto.mvccpb.Event;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -143,6 +144,7 @@ public final class Informer<T> implements AutoCloseable {
         WatchStream stream = new WatchStream(config.watchBufferResponses);
         try {
           stream.open(config.channel, range, updater.appliedRevision() + 1);
+          List<Event> fragments = new ArrayList<>();
           while (running) {
             long waitMs = resync
                 ? Math.max(1, Math.min(60_000, TimeUnit.NANOSECONDS.toMillis(nextResyncNanos - System.nanoTime())))
@@ -170,8 +172,22 @@ public final class Informer<T> implements AutoCloseable {
             if (resp.getCanceled()) {
               throw new WatchBrokenException("watch canceled: " + resp.getCancelReason(), null);
             }
+            if (resp.getFragment()) {
+              // One revision's events split over several responses; apply them together (atomic).
+              metrics.watchFragments.increment();
+              fragments.addAll(resp.getEventsList());
+              if (fragments.size() > config.maxObjects) {
+                throw new IllegalStateException("fragmented watch response exceeds maxObjects=" + config.maxObjects);
+              }
+              stream.consumed();
+              continue;
+            }
             if (resp.getCreated()) {
               failures = 0;
+            } else if (!fragments.isEmpty()) {
+              fragments.addAll(resp.getEventsList());
+              updater.applyEvents(fragments);
+              fragments.clear();
             } else if (resp.getEventsCount() > 0) {
               updater.applyEvents(resp.getEventsList());
             } else {

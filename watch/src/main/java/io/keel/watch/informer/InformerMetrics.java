@@ -19,6 +19,7 @@ final class InformerMetrics {
   final Counter handlerErrors;
   final Counter duplicatesSkipped;
   final Counter watchResponses;
+  final Counter watchFragments;
   final Timer listDuration;
   final AtomicLong lastSyncRevision = new AtomicLong();
 
@@ -36,6 +37,8 @@ final class InformerMetrics {
     duplicatesSkipped = Counter.builder("keel.informer.duplicates.skipped").tag("name", name)
         .description("watch events at or below the last applied revision (never expected)").register(registry);
     watchResponses = Counter.builder("keel.informer.watch.responses").tag("name", name).register(registry);
+    watchFragments = Counter.builder("keel.informer.watch.fragments").tag("name", name)
+        .description("watch responses that were fragments of a larger one").register(registry);
     listDuration = Timer.builder("keel.informer.list.duration").tag("name", name).register(registry);
     Gauge.builder("keel.informer.cache.size", cacheSize).tag("name", name).register(registry);
     Gauge.builder("keel.informer.last.sync.revision", lastSyncRevision, AtomicLong::get).tag("name", name)

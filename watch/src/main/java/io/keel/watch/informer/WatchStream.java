@@ -60,7 +60,7 @@ final class WatchStream {
     WatchGrpc.newStub(channel).withWaitForReady().watch(observer);
     requests.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
         .setKey(range.key()).setRangeEnd(range.rangeEnd()).setStartRevision(startRevision)
-        .setPrevKv(true).setProgressNotify(true)).build());
+        .setPrevKv(true).setProgressNotify(true).setFragment(true)).build());
   }
 
   /** The next {@link WatchResponse} or {@link Ended}, or null after {@code timeoutMs}. */

@@ -179,8 +179,8 @@ class EtcdInformerTest {
     try (TcpProxy proxy = new TcpProxy(etcd.clientPort())) {
       RecordingHandler h = new RecordingHandler();
       Informer<String> inf = informer(channel(proxy.port()), p, h, b -> { });
-      client.put(p + "a", "1");
       assertThat(inf.awaitSynced(WAIT_MS)).isTrue();
+      client.put(p + "a", "1"); // after the (empty) list: this call comes over the watch stream
       h.awaitChanges(1, WAIT_MS);
       proxy.cut();
       client.put(p + "a", "2");
@@ -211,7 +211,8 @@ class EtcdInformerTest {
       RecordingHandler h = new RecordingHandler();
       Informer<String> inf = informer(channel(proxy.port()), p, h, b -> { });
       assertThat(inf.awaitSynced(WAIT_MS)).isTrue();
-      h.awaitChanges(4, WAIT_MS);
+      client.put(p + "s", "1"); // arrives over the watch: the stream is up before the cut
+      h.awaitChanges(5, WAIT_MS);
       proxy.cut();
       client.delete(p + "a");
       client.put(p + "b", "2");
@@ -221,13 +222,13 @@ class EtcdInformerTest {
       client.put(p + "c", "1"); // same value, new revision: still an update
       client.compact(client.revision());
       proxy.restore();
-      List<String> calls = h.awaitChanges(8, WAIT_MS);
-      assertThat(calls.subList(4, 8)).containsExactly("delete " + p + "a 1", "update " + p + "b 1>2",
+      List<String> calls = h.awaitChanges(9, WAIT_MS);
+      assertThat(calls.subList(5, 9)).containsExactly("delete " + p + "a 1", "update " + p + "b 1>2",
           "update " + p + "c 1>1", "add " + p + "e 1");
       assertThat(count("keel.informer.relists", p)).isEqualTo(1.0);
       assertThat(cacheMap(inf)).isEqualTo(client.list(p));
       client.put(p + "g", "1");
-      assertThat(h.awaitChanges(9, WAIT_MS).get(8)).isEqualTo("add " + p + "g 1");
+      assertThat(h.awaitChanges(10, WAIT_MS).get(9)).isEqualTo("add " + p + "g 1");
     }
   }
 
@@ -319,5 +320,34 @@ class EtcdInformerTest {
     client.put(p + "a", "2");
     EtcdFixture.sleep(200);
     assertThat(h.changes()).hasSize(1);
+  }
+
+  @Test
+  void reassemblesAFragmentedWatchResponseIntoOneRevision() throws Exception {
+    String p = "/frag/";
+    int keys = 14;
+    String big1 = "a".repeat(100 * 1024);
+    String big2 = "b".repeat(100 * 1024);
+    for (int i = 0; i < keys; i++) {
+      client.put(p + "k" + (char) ('a' + i), big1);
+    }
+    RecordingHandler h = new RecordingHandler();
+    InformerConfig<String> cfg = InformerConfig.<String>builder(direct, p,
+        (k, v) -> v.size() + ":" + (char) v.byteAt(0)).name(p).pageSize(5).registry(registry).build();
+    Informer<String> inf = new Informer<>(cfg).addHandler(h).start();
+    toClose.add(inf);
+    assertThat(inf.awaitSynced(WAIT_MS)).isTrue();
+    h.awaitChanges(keys, WAIT_MS);
+    Map<String, String> all = new LinkedHashMap<>();
+    for (int i = 0; i < keys; i++) {
+      all.put(p + "k" + (char) ('a' + i), big2);
+    }
+    long rev = client.putAll(all); // ~1.4 MB of values, ~2.8 MB with prev_kv: etcd fragments it
+    List<String> calls = h.awaitChanges(2 * keys, WAIT_MS);
+    for (int i = 0; i < keys; i++) {
+      assertThat(calls.get(keys + i)).isEqualTo("update " + p + "k" + (char) ('a' + i) + " 102400:a>102400:b");
+    }
+    assertThat(count("keel.informer.watch.fragments", p)).isGreaterThanOrEqualTo(1.0);
+    assertThat(inf.cache().entries()).allSatisfy(e -> assertThat(e.modRevision()).isEqualTo(rev));
   }
 }
