@@ -20,8 +20,10 @@ final class CacheUpdater<T> {
   private final Indexer<T> cache;
   private final List<EventHandler<T>> handlers;
   private final InformerMetrics metrics;
-  /** Highest revision the cache reflects. */
+  /** Revision of the last list or applied event: where a resumed watch starts (+ 1). */
   private long appliedRevision;
+  /** Highest revision a progress notification reported. */
+  private long progressRevision;
 
   CacheUpdater(String name, Decoder<T> decoder, Indexer<T> cache, List<EventHandler<T>> handlers,
       InformerMetrics metrics) {
@@ -96,11 +98,21 @@ final class CacheUpdater<T> {
     setApplied(maxRev);
   }
 
-  /** A progress notification: nothing in range changed up to {@code revision}. */
+  /**
+   * A progress notification: nothing in range changed up to {@code revision}. It only raises the
+   * reported {@link #syncedRevision}; dedup and resume keep using the last list/event revision, so a
+   * notification that overtakes pending events (etcd 3.4's progress responses can) never drops them.
+   */
   void progress(long revision) {
-    if (revision > appliedRevision) {
-      setApplied(revision);
+    if (revision > progressRevision) {
+      progressRevision = revision;
+      metrics.lastSyncRevision.set(syncedRevision());
     }
+  }
+
+  /** The revision the cache is known to reflect: last list or event, or a later progress notification. */
+  long syncedRevision() {
+    return Math.max(appliedRevision, progressRevision);
   }
 
   /** Re-delivers {@code onUpdate(o, o)} for every cached object. */
@@ -178,6 +190,6 @@ final class CacheUpdater<T> {
           + " to " + revision);
     }
     appliedRevision = revision;
-    metrics.lastSyncRevision.set(revision);
+    metrics.lastSyncRevision.set(syncedRevision());
   }
 }

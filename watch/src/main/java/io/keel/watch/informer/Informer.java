@@ -137,7 +137,7 @@ public final class Informer<T> implements AutoCloseable {
           }
           listedOnce = true;
           needList = false;
-          lastSyncRevision = updater.appliedRevision();
+          lastSyncRevision = updater.syncedRevision();
           synced.countDown();
           log.info("{}: listed {} keys at revision {}", config.name, snap.kvs().size(), snap.revision());
         }
@@ -193,7 +193,7 @@ public final class Informer<T> implements AutoCloseable {
             } else {
               updater.progress(resp.getHeader().getRevision());
             }
-            lastSyncRevision = updater.appliedRevision();
+            lastSyncRevision = updater.syncedRevision();
             stream.consumed();
           }
         } finally {
