@@ -56,7 +56,7 @@ class CacheUpdaterPropertiesTest {
   private record Stored(String value, long modRevision) {
   }
 
-  @Property(tries = 500)
+  @Property(tries = 200)
   void handlerCallsReplicateTheStore(@ForAll long seed) {
     Random rnd = new Random(seed);
     Replica replica = new Replica();
