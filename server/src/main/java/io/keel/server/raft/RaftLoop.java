@@ -66,6 +66,8 @@ final class RaftLoop implements AutoCloseable {
   private final BlockingQueue<Event> inbox;
   private final Thread thread;
   private final Timer readyTimer;
+  private final Timer persistTimer;
+  private final Timer applyTimer;
   private final DistributionSummary entriesPerFsync;
   private final Counter droppedInbound;
 
@@ -95,6 +97,10 @@ final class RaftLoop implements AutoCloseable {
     this.appliedIndex = stateMachine.appliedIndex();
     this.readyTimer = Timer.builder("keel.raft.ready.duration").description("persist + send + apply of one Ready")
         .publishPercentileHistogram().register(registry);
+    this.persistTimer = Timer.builder("keel.raft.ready.persist.duration")
+        .description("write + fsync of one Ready's entries and hard state").register(registry);
+    this.applyTimer = Timer.builder("keel.raft.ready.apply.duration")
+        .description("apply of one Ready's committed entries to the store").register(registry);
     this.entriesPerFsync = DistributionSummary.builder("keel.raft.entries.per.fsync").register(registry);
     this.droppedInbound = Counter.builder("keel.raft.inbox.dropped").register(registry);
     Gauge.builder("keel.raft.term", term, AtomicLong::get).register(registry);
@@ -242,7 +248,9 @@ final class RaftLoop implements AutoCloseable {
         afterPersist.add(m);
       }
     }
+    long persistStart = System.nanoTime();
     log.persist(rd);
+    persistTimer.record(System.nanoTime() - persistStart, TimeUnit.NANOSECONDS);
     if (!rd.entries().isEmpty()) {
       entriesPerFsync.record(rd.entries().size());
     }
@@ -256,9 +264,13 @@ final class RaftLoop implements AutoCloseable {
     for (ReadState rs : rd.readStates()) {
       reads.onReadState(rs.requestContext(), rs.index(), appliedIndex);
     }
-    for (Entry e : rd.committedEntries()) {
-      apply(e);
-      appliedIndex = e.index();
+    if (!rd.committedEntries().isEmpty()) {
+      long applyStart = System.nanoTime();
+      for (Entry e : rd.committedEntries()) {
+        apply(e);
+        appliedIndex = e.index();
+      }
+      applyTimer.record(System.nanoTime() - applyStart, TimeUnit.NANOSECONDS);
     }
     reads.onApplied(appliedIndex);
   }
