@@ -95,6 +95,7 @@ public final class KeelServer implements AutoCloseable {
           .maxInboundMessageSize(member.maxPeerInboundBytes())
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
+          .directExecutor() // the peer handler only decodes and offers to the Raft loop's bounded inbox
           .addService(member.peerService())
           .build();
       try {

@@ -23,7 +23,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -240,14 +242,16 @@ final class RaftLoop implements AutoCloseable {
     // A leader's appends and heartbeats may leave before its own write is durable (Raft thesis 10.2.1, as etcd
     // does): the leader counts itself toward a quorum only after advance() reports the write persisted, so its
     // fsync overlaps the followers'. Every other message (votes, acknowledgements) waits for the fsync.
+    List<Message> early = new ArrayList<>(rd.messages().size());
     List<Message> afterPersist = new ArrayList<>(rd.messages().size());
     for (Message m : rd.messages()) {
       if (m.type() == MessageType.APP || m.type() == MessageType.HEARTBEAT) {
-        transport.send(m.to(), RaftCodec.encodeMessage(m));
+        early.add(m);
       } else {
         afterPersist.add(m);
       }
     }
+    send(early);
     long persistStart = System.nanoTime();
     log.persist(rd);
     persistTimer.record(System.nanoTime() - persistStart, TimeUnit.NANOSECONDS);
@@ -258,9 +262,7 @@ final class RaftLoop implements AutoCloseable {
       term.set(rd.hardState().term());
       commitIndex = rd.hardState().commit();
     }
-    for (Message m : afterPersist) {
-      transport.send(m.to(), RaftCodec.encodeMessage(m));
-    }
+    send(afterPersist);
     for (ReadState rs : rd.readStates()) {
       reads.onReadState(rs.requestContext(), rs.index(), appliedIndex);
     }
@@ -273,6 +275,18 @@ final class RaftLoop implements AutoCloseable {
       applyTimer.record(System.nanoTime() - applyStart, TimeUnit.NANOSECONDS);
     }
     reads.onApplied(appliedIndex);
+  }
+
+  /** Sends each peer its messages in order, as one batch written on this thread when its stream is ready. */
+  private void send(List<Message> messages) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    Map<Long, List<byte[]>> byPeer = new LinkedHashMap<>();
+    for (Message m : messages) {
+      byPeer.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(RaftCodec.encodeMessage(m));
+    }
+    byPeer.forEach(transport::sendNow);
   }
 
   private void apply(Entry e) {
