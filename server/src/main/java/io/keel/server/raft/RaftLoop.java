@@ -64,6 +64,7 @@ final class RaftLoop implements AutoCloseable {
   private final StateMachine stateMachine;
   private final Proposals proposals;
   private final ReadBarrier reads;
+  private final Completions completions;
   private final long tickNanos;
   private final BlockingQueue<Event> inbox;
   private final Thread thread;
@@ -93,6 +94,7 @@ final class RaftLoop implements AutoCloseable {
     this.stateMachine = stateMachine;
     this.proposals = proposals;
     this.reads = reads;
+    this.completions = new Completions("keel-respond-" + Long.toHexString(node.id()), 2, 1024, registry);
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
     this.maxParked = inboxCapacity;
@@ -186,6 +188,7 @@ final class RaftLoop implements AutoCloseable {
       LOG.error("raft loop stopped; this member no longer takes part in the cluster", t);
     } finally {
       running = false;
+      completions.flush(); // entries applied before a failure are answered truthfully
       proposals.failAll(EtcdStatus.STOPPED.asRuntimeException());
       reads.failAll(EtcdStatus.STOPPED.asRuntimeException());
     }
@@ -263,8 +266,9 @@ final class RaftLoop implements AutoCloseable {
       commitIndex = rd.hardState().commit();
     }
     send(afterPersist);
+    List<CompletableFuture<Void>> released = new ArrayList<>();
     for (ReadState rs : rd.readStates()) {
-      reads.onReadState(rs.requestContext(), rs.index(), appliedIndex);
+      reads.onReadState(rs.requestContext(), rs.index(), appliedIndex, released);
     }
     if (!rd.committedEntries().isEmpty()) {
       long applyStart = System.nanoTime();
@@ -274,7 +278,11 @@ final class RaftLoop implements AutoCloseable {
       }
       applyTimer.record(System.nanoTime() - applyStart, TimeUnit.NANOSECONDS);
     }
-    reads.onApplied(appliedIndex);
+    reads.onApplied(appliedIndex, released);
+    for (CompletableFuture<Void> r : released) {
+      completions.add(() -> r.complete(null));
+    }
+    completions.flush();
   }
 
   /** Sends each peer its messages in order, as one batch written on this thread when its stream is ready. */
@@ -308,10 +316,14 @@ final class RaftLoop implements AutoCloseable {
       throw new IllegalStateException("undecodable request in the raft log at index " + e.index(), ex);
     }
     Object result = stateMachine.apply(e.index(), req);
+    CompletableFuture<Object> waiter = proposals.take(req.getId());
+    if (waiter == null) {
+      return; // proposed by another member, or its client gave up (timed out)
+    }
     if (result instanceof RuntimeException err) {
-      proposals.fail(req.getId(), err);
+      completions.add(() -> waiter.completeExceptionally(err));
     } else {
-      proposals.complete(req.getId(), result);
+      completions.add(() -> waiter.complete(result));
     }
   }
 
@@ -324,5 +336,6 @@ final class RaftLoop implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    completions.close();
   }
 }
