@@ -36,7 +36,8 @@ final class Completions implements AutoCloseable {
           Thread t = new Thread(r, name + "-" + n.incrementAndGet());
           t.setDaemon(true);
           return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
+        }, (task, executor) -> task.run()); // full or shut down: the caller runs it (CallerRunsPolicy would
+                                              // discard it after shutdown, leaving a client to time out)
     this.inline = Counter.builder("keel.raft.completions").tag("where", "raft_thread").register(registry);
     this.handedOff = Counter.builder("keel.raft.completions").tag("where", "pool").register(registry);
   }

@@ -40,6 +40,18 @@ class CompletionsTest {
   }
 
   @Test
+  void afterCloseEveryBatchStillRunsOnTheCaller() {
+    Completions c = new Completions("t", 1, 1, new SimpleMeterRegistry());
+    c.close();
+    AtomicInteger ran = new AtomicInteger();
+    for (int i = 0; i < 3 * Completions.CHUNK; i++) {
+      c.add(ran::incrementAndGet);
+    }
+    c.flush();
+    assertThat(ran.get()).isEqualTo(3 * Completions.CHUNK);
+  }
+
+  @Test
   void flushWithNothingAddedDoesNothing() throws InterruptedException {
     try (Completions c = new Completions("t", 1, 1, new SimpleMeterRegistry())) {
       c.flush();
