@@ -1,6 +1,13 @@
 package io.keel.server;
 
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
+import io.keel.proto.peer.RaftPeerGrpc;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.keel.kvstore.MvccStore;
 import io.keel.kvstore.RequestValidator;
@@ -57,6 +64,12 @@ public final class KeelServer implements AutoCloseable {
   private RaftMember member;
   private Leases leases;
   private WatchHub watchHub;
+  /** Receives Raft snapshots from peers (one install at a time; the receiver bounds it). */
+  private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "keel-snapshot-receive");
+    t.setDaemon(true);
+    return t;
+  });
   private final List<Server> grpcServers = new ArrayList<>();
   private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
@@ -106,6 +119,15 @@ public final class KeelServer implements AutoCloseable {
           .maxInboundMessageSize(member.maxPeerInboundBytes())
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
+          .directExecutor() // the peer handler only decodes and offers to the Raft loop's bounded inbox
+          // ... but a snapshot transfer writes files: it gets its own thread, off the transport's event loop.
+          .callExecutor(new ServerCallExecutorSupplier() {
+            @Override
+            public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
+              return call.getMethodDescriptor().getFullMethodName().equals(RaftPeerGrpc.getSnapshotMethod()
+                  .getFullMethodName()) ? snapshotExecutor : null;
+            }
+          })
           .addService(member.peerService())
           .build();
       try {
@@ -253,6 +275,7 @@ public final class KeelServer implements AutoCloseable {
     closed = true;
     LOG.info("member {} stopping", config.name());
     peerServers.forEach(Server::shutdownNow); // peers' streams never end by themselves; Raft copes
+    snapshotExecutor.shutdownNow();
     if (watchHub != null) {
       watchHub.close(); // ends watch streams, which never end by themselves
     }

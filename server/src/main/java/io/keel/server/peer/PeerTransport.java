@@ -107,7 +107,23 @@ public final class PeerTransport implements AutoCloseable {
     return s.send(message);
   }
 
-  /** The gRPC service to add to this member's peer server. */
+  /**
+   * Sends messages to one peer in order, on the calling thread when its stream is ready (see
+   * {@link PeerSender#sendNow}); returns how many were sent or queued (0 for an unknown peer). Never blocks.
+   */
+  public int sendNow(long peerId, java.util.List<byte[]> messages) {
+    PeerSender s = senders.get(peerId);
+    if (s == null) {
+      return 0;
+    }
+    return s.sendNow(messages);
+  }
+
+  /**
+   * The gRPC service to add to this member's peer server. Its handler only checks, decodes and offers to the
+   * non-blocking {@link Inbox}, so the server may run it on its transport threads ({@code directExecutor()}),
+   * saving a thread hand-off per inbound batch.
+   */
   public RaftPeerGrpc.RaftPeerImplBase service() {
     return new RaftPeerGrpc.RaftPeerImplBase() {
       @Override

@@ -41,11 +41,9 @@ final class Proposals {
     return f;
   }
 
-  void complete(long id, Object result) {
-    CompletableFuture<Object> f = waiting.remove(id);
-    if (f != null) {
-      f.complete(result);
-    }
+  /** Removes and returns the waiter of {@code id} (null if it already timed out or was never here). */
+  CompletableFuture<Object> take(long id) {
+    return waiting.remove(id);
   }
 
   void fail(long id, Throwable error) {

@@ -23,7 +23,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -65,10 +67,13 @@ final class RaftLoop implements AutoCloseable {
   private final Proposals proposals;
   private final ReadBarrier reads;
   private final Snapshots snapshots;
+  private final Completions completions;
   private final long tickNanos;
   private final BlockingQueue<Event> inbox;
   private final Thread thread;
   private final Timer readyTimer;
+  private final Timer persistTimer;
+  private final Timer applyTimer;
   private final DistributionSummary entriesPerFsync;
   private final Counter droppedInbound;
 
@@ -94,12 +99,17 @@ final class RaftLoop implements AutoCloseable {
     this.stateMachine = stateMachine;
     this.proposals = proposals;
     this.reads = reads;
+    this.completions = new Completions("keel-respond-" + Long.toHexString(node.id()), 2, 1024, registry);
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
     this.maxParked = inboxCapacity;
     this.appliedIndex = stateMachine.appliedIndex();
     this.readyTimer = Timer.builder("keel.raft.ready.duration").description("persist + send + apply of one Ready")
         .publishPercentileHistogram().register(registry);
+    this.persistTimer = Timer.builder("keel.raft.ready.persist.duration")
+        .description("write + fsync of one Ready's entries and hard state").register(registry);
+    this.applyTimer = Timer.builder("keel.raft.ready.apply.duration")
+        .description("apply of one Ready's committed entries to the store").register(registry);
     this.entriesPerFsync = DistributionSummary.builder("keel.raft.entries.per.fsync").register(registry);
     this.droppedInbound = Counter.builder("keel.raft.inbox.dropped").register(registry);
     Gauge.builder("keel.raft.term", term, AtomicLong::get).register(registry);
@@ -183,6 +193,7 @@ final class RaftLoop implements AutoCloseable {
       LOG.error("raft loop stopped; this member no longer takes part in the cluster", t);
     } finally {
       running = false;
+      completions.flush(); // entries applied before a failure are answered truthfully
       proposals.failAll(EtcdStatus.STOPPED.asRuntimeException());
       reads.failAll(EtcdStatus.STOPPED.asRuntimeException());
     }
@@ -260,19 +271,23 @@ final class RaftLoop implements AutoCloseable {
     // A leader's appends and heartbeats may leave before its own write is durable (Raft thesis 10.2.1, as etcd
     // does): the leader counts itself toward a quorum only after advance() reports the write persisted, so its
     // fsync overlaps the followers'. Every other message (votes, acknowledgements) waits for the fsync.
+    List<Message> early = new ArrayList<>(rd.messages().size());
     List<Message> afterPersist = new ArrayList<>(rd.messages().size());
     for (Message m : rd.messages()) {
       if (m.type() == MessageType.APP || m.type() == MessageType.HEARTBEAT) {
-        transport.send(m.to(), RaftCodec.encodeMessage(m));
+        early.add(m);
       } else {
         afterPersist.add(m);
       }
     }
+    send(early);
     if (rd.snapshot() != null) {
       snapshots.install(rd.snapshot()); // the store, then the log's marker, before any entry after it
       appliedIndex = rd.snapshot().metadata().index();
     }
+    long persistStart = System.nanoTime();
     log.persist(rd);
+    persistTimer.record(System.nanoTime() - persistStart, TimeUnit.NANOSECONDS);
     if (!rd.entries().isEmpty()) {
       entriesPerFsync.record(rd.entries().size());
     }
@@ -280,22 +295,45 @@ final class RaftLoop implements AutoCloseable {
       term.set(rd.hardState().term());
       commitIndex = rd.hardState().commit();
     }
+    List<Message> regular = new ArrayList<>(afterPersist.size());
     for (Message m : afterPersist) {
       if (m.type() == MessageType.SNAP) {
         snapshots.send(m); // its own stream, chunked
       } else {
-        transport.send(m.to(), RaftCodec.encodeMessage(m));
+        regular.add(m);
       }
     }
+    send(regular);
+    List<CompletableFuture<Void>> released = new ArrayList<>();
     for (ReadState rs : rd.readStates()) {
-      reads.onReadState(rs.requestContext(), rs.index(), appliedIndex);
+      reads.onReadState(rs.requestContext(), rs.index(), appliedIndex, released);
     }
-    for (Entry e : rd.committedEntries()) {
-      apply(e);
-      appliedIndex = e.index();
+    if (!rd.committedEntries().isEmpty()) {
+      long applyStart = System.nanoTime();
+      for (Entry e : rd.committedEntries()) {
+        apply(e);
+        appliedIndex = e.index();
+      }
+      applyTimer.record(System.nanoTime() - applyStart, TimeUnit.NANOSECONDS);
     }
-    reads.onApplied(appliedIndex);
+    reads.onApplied(appliedIndex, released);
     snapshots.maybeSnapshot(appliedIndex);
+    for (CompletableFuture<Void> r : released) {
+      completions.add(() -> r.complete(null));
+    }
+    completions.flush();
+  }
+
+  /** Sends each peer its messages in order, as one batch written on this thread when its stream is ready. */
+  private void send(List<Message> messages) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    Map<Long, List<byte[]>> byPeer = new LinkedHashMap<>();
+    for (Message m : messages) {
+      byPeer.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(RaftCodec.encodeMessage(m));
+    }
+    byPeer.forEach(transport::sendNow);
   }
 
   private void apply(Entry e) {
@@ -317,10 +355,14 @@ final class RaftLoop implements AutoCloseable {
       throw new IllegalStateException("undecodable request in the raft log at index " + e.index(), ex);
     }
     Object result = stateMachine.apply(e.index(), req);
+    CompletableFuture<Object> waiter = proposals.take(req.getId());
+    if (waiter == null) {
+      return; // proposed by another member, or its client gave up (timed out)
+    }
     if (result instanceof RuntimeException err) {
-      proposals.fail(req.getId(), err);
+      completions.add(() -> waiter.completeExceptionally(err));
     } else {
-      proposals.complete(req.getId(), result);
+      completions.add(() -> waiter.complete(result));
     }
   }
 
@@ -333,5 +375,6 @@ final class RaftLoop implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    completions.close();
   }
 }

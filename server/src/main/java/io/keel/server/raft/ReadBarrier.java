@@ -63,8 +63,11 @@ final class ReadBarrier {
     readIndex.accept(ByteBuffer.allocate(8).putLong(ctx).array());
   }
 
-  /** Raft confirmed read index {@code index} for the batch with this context. */
-  void onReadState(byte[] ctx, long index, long appliedIndex) {
+  /**
+   * Raft confirmed read index {@code index} for the batch with this context; reads that may go now are added to
+   * {@code released} (the caller completes them).
+   */
+  void onReadState(byte[] ctx, long index, long appliedIndex, List<CompletableFuture<Void>> released) {
     if (ctx.length != 8) {
       return;
     }
@@ -73,16 +76,16 @@ final class ReadBarrier {
       return; // answered after a retry already re-sent it
     }
     if (index <= appliedIndex) {
-      b.reads().forEach(f -> f.complete(null));
+      released.addAll(b.reads());
     } else {
       waitingForApply.add(new AppliedWait(index, b.reads()));
     }
   }
 
-  /** This member applied up to {@code appliedIndex}: release the reads that waited for it. */
-  void onApplied(long appliedIndex) {
+  /** This member applied up to {@code appliedIndex}: adds the reads that waited for it to {@code released}. */
+  void onApplied(long appliedIndex, List<CompletableFuture<Void>> released) {
     while (!waitingForApply.isEmpty() && waitingForApply.peek().index() <= appliedIndex) {
-      waitingForApply.poll().reads().forEach(f -> f.complete(null));
+      released.addAll(waitingForApply.poll().reads());
     }
   }
 

@@ -91,6 +91,45 @@ class PeerTransportTest {
     assertThat(registry.get("keel.peer.sent.batches").counter().count()).isLessThan(n);
   }
 
+  @Test
+  void sendNowWritesInlineAndKeepsOrderWithQueuedMessages() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    startA(port);
+    int n = 20_000;
+    assertThat(a.send(2, msg(0))).isTrue(); // the sender thread opens the stream; inline writes need it open
+    await().atMost(Duration.ofSeconds(20)).until(() -> !receivedByB.isEmpty());
+    long next = 1;
+    while (next < n) {
+      if (next % 7 == 0) {
+        if (a.send(2, msg(next))) { // the queued path, interleaved with the inline one
+          next++;
+        }
+        continue;
+      }
+      int k = (int) Math.min(1 + next % 5, n - next);
+      List<byte[]> group = new java.util.ArrayList<>();
+      for (int j = 0; j < k; j++) {
+        group.add(msg(next + j));
+      }
+      assertThat(a.sendNow(2, group)).isBetween(0, k); // a full queue drops (and counts) the rest: gaps only
+      next += k;
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> receivedByB.size() >= n - dropped());
+    long[] extra = {n};
+    await().atMost(Duration.ofSeconds(20)).until(() -> { // once the backlog is written, sends go inline
+      a.sendNow(2, List.of(msg(extra[0]++)));
+      return registry.get("keel.peer.sent.inline.batches").counter().count() > 0;
+    });
+    await().atMost(Duration.ofSeconds(20)).until(() -> receivedByB.size() >= extra[0] - dropped());
+    long prev = -1;
+    for (long[] r : List.copyOf(receivedByB)) {
+      assertThat(r[1]).isGreaterThan(prev);
+      prev = r[1];
+    }
+    assertThat(a.sendNow(99, List.of(msg(1)))).isZero(); // unknown peer
+  }
+
   double dropped() {
     return registry.find("keel.peer.dropped").counters().stream().mapToDouble(c -> c.count()).sum();
   }
