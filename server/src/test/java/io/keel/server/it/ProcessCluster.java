@@ -66,7 +66,17 @@ final class ProcessCluster implements AutoCloseable {
 
   /** Starts {@code size} real etcd members (never proxied, see the class comment). */
   static ProcessCluster etcd(ServerFlags base, int size) {
-    return start(base, size, false, LoopbackPorts.freePorts(3 * size), EtcdProcess::new);
+    return etcdOnPorts(base, LoopbackPorts.freePorts(3 * size));
+  }
+
+  /** Real etcd members on the given ports (client, peer, metrics per member). */
+  static ProcessCluster etcdOnPorts(ServerFlags base, int[] ports) {
+    return start(base, ports.length / 3, false, ports.clone(), EtcdProcess::new);
+  }
+
+  /** The {@code --initial-cluster-token}: fixed by the name and the set of ports, not their order. */
+  static String clusterToken(ServerFlags base, int[] ports) {
+    return "keel-it-" + base.name() + "-" + java.util.Arrays.stream(ports).min().orElse(0);
   }
 
   private static ProcessCluster start(ServerFlags base, int size, boolean proxied, int[] ports,
@@ -92,7 +102,7 @@ final class ProcessCluster implements AutoCloseable {
         }
         urlsTo.add(urls);
       }
-      String token = "keel-it-" + base.name() + "-" + ports[0];
+      String token = clusterToken(base, ports);
       for (int v = 0; v < size; v++) {
         StringJoiner cluster0 = new StringJoiner(",");
         for (int j = 0; j < size; j++) {
