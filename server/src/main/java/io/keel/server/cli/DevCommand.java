@@ -55,6 +55,8 @@ public final class DevCommand implements Callable<Integer> {
       s.maxTxnOps = 128;
       s.heartbeatIntervalMs = 100;
       s.electionTimeoutMs = 1000;
+      s.snapshotCount = 100_000; // the fields picocli would default (ServerCommand's @Option defaults)
+      s.testingFaults = "";
       servers.add(KeelServer.start(s.toConfig()));
     }
     boolean led = true;
