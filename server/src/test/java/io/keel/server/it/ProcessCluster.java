@@ -158,6 +158,18 @@ final class ProcessCluster implements AutoCloseable {
     return code;
   }
 
+  /** SIGSTOP of member {@code index}: it freezes with its sockets open. */
+  void pause(int index) {
+    members.get(index).pause();
+    LOG.info("SIGSTOP {}", members.get(index));
+  }
+
+  /** SIGCONT of member {@code index} after {@link #pause}. */
+  void resume(int index) {
+    members.get(index).resume();
+    LOG.info("SIGCONT {}", members.get(index));
+  }
+
   /** Starts member {@code index} again on its ports and data dir and waits until it answers. */
   void restart(int index) {
     members.get(index).restart();
@@ -165,10 +177,14 @@ final class ProcessCluster implements AutoCloseable {
     LOG.info("restarted {}", members.get(index));
   }
 
-  /** SIGKILLs every member, then launches all again (they need each other for a quorum) and awaits each. */
-  void killAllAndRestart() {
+  /** SIGKILLs every member. */
+  void killAll() {
     members.forEach(ServerProcess::kill9);
     LOG.info("killed -9 all members");
+  }
+
+  /** Launches every (stopped) member again (they need each other for a quorum) and awaits each. */
+  void restartAll() {
     members.forEach(ServerProcess::launch);
     members.forEach(ServerProcess::awaitReady);
     channels.values().forEach(ManagedChannel::resetConnectBackoff);

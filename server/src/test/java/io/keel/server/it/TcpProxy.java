@@ -138,8 +138,8 @@ final class TcpProxy implements AutoCloseable {
           if (cut) {
             break;
           }
+          forwardedBytes.addAndGet(n); // counted before the write, so a reader who got them sees the count
           out.write(buffer, 0, n);
-          forwardedBytes.addAndGet(n);
         }
       } catch (SocketException e) {
         // closed by cut(), close() or the other side

@@ -80,7 +80,9 @@ final class WriteLoad implements AutoCloseable {
         maxAckedRevision.accumulateAndGet(r.getHeader().getRevision(), Math::max);
       } catch (StatusRuntimeException e) {
         failures.incrementAndGet();
-        failureCodes.merge(e.getStatus().getCode() + ": " + e.getStatus().getDescription(), 1L, Long::sum);
+        String why = e.getStatus().getDescription();
+        failureCodes.merge(e.getStatus().getCode() + (why != null && why.startsWith("etcdserver") ? ": " + why : ""),
+            1L, Long::sum);
         target = (target + 1) % targets.length;
         ProcessCluster.sleepMillis(10);
       }
@@ -107,6 +109,15 @@ final class WriteLoad implements AutoCloseable {
         throw new AssertionError(t.getName() + " still running after " + timeout);
       }
     }
+  }
+
+  /** Waits until at least {@code count} puts are acknowledged or {@code max} passes; returns the ack count. */
+  int awaitAcks(int count, Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (acked.size() < count && System.nanoTime() - deadline < 0 && threads.stream().anyMatch(Thread::isAlive)) {
+      ProcessCluster.sleepMillis(50);
+    }
+    return acked.size();
   }
 
   Map<String, String> acked() {
