@@ -56,6 +56,7 @@ public final class MvccStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MvccStore.class);
   static { RocksDB.loadLibrary(); }
 
+  private static final long RESTORE_WAIT_MS = 30_000;
   static final byte[] META_CONSISTENT_INDEX = bytes("consistent_index");
   static final byte[] META_CURRENT_REV = bytes("currentRev");
   static final byte[] META_SCHEDULED_COMPACT = bytes("scheduledCompactRev");
@@ -150,19 +151,21 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private final Options options;
-  private final RocksDB db;
+  // RocksDB handles and the index are replaced by restoreFrom(), under every lock (readers see old or new).
+  private RocksDB db;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
   private final LRUCache blockCache;
-  private final ColumnFamilyHandle defaultCf;
-  private final ColumnFamilyHandle keyCf;
-  private final ColumnFamilyHandle metaCf;
+  private ColumnFamilyHandle defaultCf;
+  private ColumnFamilyHandle keyCf;
+  private ColumnFamilyHandle metaCf;
   private final WriteOptions writeOptions;
-  private final KeyIndex index = new KeyIndex();
+  private KeyIndex index = new KeyIndex();
   private final StoreMetrics metrics;
   private final RequestValidator validator;
   private final TxnEngine txnEngine = new TxnEngine(this);
   private final List<RevisionListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<AutoCloseable> openReaders = new CopyOnWriteArrayList<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantReadWriteLock compactionLock = new ReentrantReadWriteLock();
   /** Reads hold the read side; close() takes the write side so RocksDB is not closed under a reader. */
@@ -172,6 +175,7 @@ public final class MvccStore implements AutoCloseable {
   private volatile long appliedIndex;
   private volatile boolean failed;
   private volatile boolean closed;
+  private volatile boolean restoring;
 
   private MvccStore(Options options) throws RocksDBException {
     this.options = options;
@@ -180,6 +184,13 @@ public final class MvccStore implements AutoCloseable {
     this.blockCache = new LRUCache(options.blockCacheBytes());
     this.cfOptions = new ColumnFamilyOptions()
         .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache));
+    openDb();
+    this.writeOptions = new WriteOptions().setSync(options.syncWrites());
+    recover();
+    this.metrics = new StoreMetrics(options.meterRegistry(), this);
+  }
+
+  private void openDb() throws RocksDBException {
     List<ColumnFamilyDescriptor> descs = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
         new ColumnFamilyDescriptor(bytes("key"), cfOptions),
@@ -189,17 +200,100 @@ public final class MvccStore implements AutoCloseable {
     this.defaultCf = handles.get(0);
     this.keyCf = handles.get(1);
     this.metaCf = handles.get(2);
-    this.writeOptions = new WriteOptions().setSync(options.syncWrites());
-    recover();
-    this.metrics = new StoreMetrics(options.meterRegistry(), this);
+  }
+
+  private void closeDb() {
+    keyCf.close();
+    metaCf.close();
+    defaultCf.close();
+    db.close();
   }
 
   /** Opens (creating if needed) the store in {@code options.dataDir()} and rebuilds the index. */
   public static MvccStore open(Options options) {
     try {
+      StoreCheckpoint.recoverInterruptedSwap(options.dataDir());
       return new MvccStore(options);
-    } catch (RocksDBException e) {
+    } catch (RocksDBException | java.io.IOException e) {
       throw new KvStorageException("open " + options.dataDir(), e);
+    }
+  }
+
+  /**
+   * Records that every Raft entry up to {@code index} is applied, for entries that wrote nothing to the store
+   * (before a checkpoint, so its applied index is the snapshot's). No-op unless it raises the index. Writer thread.
+   */
+  public void markApplied(long index) {
+    writeLock.lock();
+    try {
+      ensureWritable();
+      if (index > appliedIndex) {
+        commitMetaOnly(index);
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Writes a consistent RocksDB checkpoint (hard links, cheap) of the store into {@code target}, which must not
+   * exist, and returns the applied index it holds. Writer thread (no write runs meanwhile).
+   */
+  public long checkpoint(Path target) {
+    writeLock.lock();
+    try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
+      ensureOpen();
+      cp.createCheckpoint(target.toString());
+      return appliedIndex;
+    } catch (RocksDBException e) {
+      throw new KvStorageException("checkpoint into " + target, e);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Replaces the whole content by a checkpoint (a Raft snapshot from the leader): stages a linked copy, closes
+   * RocksDB, swaps the directories, reopens and rebuilds the index, then calls every listener's
+   * {@link RevisionListener#onRestored}. Readers wait meanwhile and see the old or the new content, never a mix.
+   * {@code checkpointDir} is left as it was. Writer thread. On failure the store refuses further use.
+   */
+  public void restoreFrom(Path checkpointDir) {
+    Path dir = options.dataDir();
+    writeLock.lock();
+    try {
+      ensureOpen();
+      Path staged = StoreCheckpoint.staging(dir);
+      StoreCheckpoint.deleteTree(staged);
+      StoreCheckpoint.linkCopy(checkpointDir, staged);
+      restoring = true;
+      lifecycle.writeLock().lock();
+      try {
+        failed = true; // until reopened
+        closeDb();
+        try {
+          StoreCheckpoint.swapInStaged(dir);
+          openDb();
+          StoreCheckpoint.deleteTree(StoreCheckpoint.retired(dir));
+          index = new KeyIndex();
+          recover();
+        } catch (RocksDBException | java.io.IOException | RuntimeException e) {
+          closed = true; // the handles or the index are unusable: no reader may touch them
+          throw e;
+        }
+        failed = false;
+      } finally {
+        restoring = false;
+        lifecycle.writeLock().unlock();
+      }
+      LOG.info("store {} restored from {}: revision {}, compact revision {}, applied index {}", dir, checkpointDir,
+          currentRev, compactRev, appliedIndex);
+      StoreCheckpoint.notifyRestored(listeners, currentRev, compactRev);
+    } catch (RocksDBException | java.io.IOException e) {
+      failed = true;
+      throw new KvStorageException("restore " + dir + " from " + checkpointDir, e);
+    } finally {
+      writeLock.unlock();
     }
   }
 
@@ -280,6 +374,24 @@ public final class MvccStore implements AutoCloseable {
 
   ColumnFamilyHandle keyColumn() {
     return keyCf;
+  }
+
+  ColumnFamilyHandle metaColumn() {
+    return metaCf;
+  }
+
+  /** Runs {@code body} with RocksDB guaranteed open (fails with IllegalStateException once closing). */
+  <T> T guarded(Supplier<T> body) {
+    return reading(body);
+  }
+
+  /** Tracks a reader holding RocksDB handles (a snapshot stream); close() closes it before RocksDB. */
+  void trackReader(AutoCloseable reader) {
+    openReaders.add(reader);
+  }
+
+  void untrackReader(AutoCloseable reader) {
+    openReaders.remove(reader);
   }
 
   long compactRevisionRaw() {
@@ -479,6 +591,46 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
+  /**
+   * etcd's defragment: rewrites every column family (RocksDB compactRange) so space freed by deletes and
+   * compaction is returned and {@link #dbSizeBytes()} shrinks. Any thread; slow, writes go on meanwhile.
+   */
+  public void defragment() {
+    reading(() -> {
+      try {
+        for (ColumnFamilyHandle cf : List.of(defaultCf, keyCf, metaCf)) {
+          db.compactRange(cf);
+        }
+        return null;
+      } catch (RocksDBException e) {
+        throw new KvStorageException("defragment", e);
+      }
+    });
+  }
+
+  /** Writes one batch (built by {@code fill}) with the applied index, as the writer thread. For ServerRecords. */
+  void commitBatch(java.util.function.Consumer<WriteBatch> fill, long appliedIndex) {
+    writeLock.lock();
+    try {
+      ensureWritable();
+      try (WriteBatch b = new WriteBatch()) {
+        fill.accept(b);
+        if (appliedIndex > 0) {
+          b.put(metaCf, META_CONSISTENT_INDEX, longBytes(appliedIndex));
+        }
+        db.write(writeOptions, b);
+      } catch (RocksDBException e) {
+        failed = true;
+        throw new KvStorageException("commit", e);
+      }
+      if (appliedIndex > 0) {
+        this.appliedIndex = appliedIndex;
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
   public void addListener(RevisionListener listener) {
     listeners.add(Objects.requireNonNull(listener));
   }
@@ -666,7 +818,7 @@ public final class MvccStore implements AutoCloseable {
 
   /** Runs a read unless the store is closing; close() waits for reads in flight (RocksDB must outlive them). */
   private <T> T reading(Supplier<T> body) {
-    if (!lifecycle.readLock().tryLock()) {
+    if (!lifecycle.readLock().tryLock() && !awaitRestore()) {
       throw new IllegalStateException("store is closing");
     }
     try {
@@ -674,6 +826,19 @@ public final class MvccStore implements AutoCloseable {
       return body.get();
     } finally {
       lifecycle.readLock().unlock();
+    }
+  }
+
+  /** A reader that met a restore waits for it (bounded); true once it holds the read lock. */
+  private boolean awaitRestore() {
+    if (!restoring) {
+      return false;
+    }
+    try {
+      return lifecycle.readLock().tryLock(RESTORE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -700,11 +865,15 @@ public final class MvccStore implements AutoCloseable {
         return;
       }
       closed = true;
+      for (AutoCloseable r : openReaders) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          LOG.warn("closing reader {} failed", r, e);
+        }
+      }
       writeOptions.close();
-      keyCf.close();
-      metaCf.close();
-      defaultCf.close();
-      db.close();
+      closeDb();
       dbOptions.close();
       cfOptions.close();
       blockCache.close();

@@ -11,6 +11,7 @@ import io.keel.server.api.Headers;
 import io.keel.server.api.KvService;
 import io.keel.server.api.MaintenanceService;
 import io.keel.server.api.RequireLeaderInterceptor;
+import io.keel.server.maintenance.QuotaGuard;
 import io.keel.server.raft.RaftMember;
 import io.keel.server.metrics.MetricsHttpServer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
@@ -137,6 +138,7 @@ public final class KeelServer implements AutoCloseable {
     RequestValidator validator = new RequestValidator(config.maxTxnOps());
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
     Supplier<List<Member>> members = () -> members(id);
+    QuotaGuard quota = new QuotaGuard(quotaBytes(), store::dbSizeBytes, member, member.alarms(), registry);
     for (URI url : config.listenClientUrls()) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
           .maxInboundMessageSize((int) config.maxRequestBytes() + ServerConfig.GRPC_OVERHEAD_BYTES)
@@ -144,8 +146,9 @@ public final class KeelServer implements AutoCloseable {
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
           .addService(new KvService(store, member, validator, headers, config.maxRequestBytes()))
-          .addService(new MaintenanceService(store, member, headers, members, quotaBytes()))
+          .addService(new MaintenanceService(store, member, headers, members, quotaBytes(), registry))
           .addService(new ClusterService(headers, members))
+          .intercept(quota)
           .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
           .build();
@@ -196,12 +199,17 @@ public final class KeelServer implements AutoCloseable {
     return startupFailure;
   }
 
+  /**
+   * Raft settings from the flags. The in-memory log keeps etcd's 5,000 entries after a snapshot for slow
+   * followers, or half of --snapshot-count when that is smaller (so a small count does bound memory).
+   */
   private static RaftMember.Settings settings(ServerConfig c) {
     RaftMember.Settings d = RaftMember.Settings.DEFAULT;
     int electionTicks = (int) Math.max(5, c.electionTimeoutMs() / c.heartbeatIntervalMs());
+    long catchUp = Math.min(d.snapshotCatchUpEntries(), c.snapshotCount() / 2);
     return new RaftMember.Settings(c.heartbeatIntervalMs(), electionTicks, c.requestTimeoutMs(),
         d.maxPendingProposals(), d.maxPendingReads(), d.inboxCapacity(), d.maxSizePerMsgBytes(),
-        d.maxUncommittedBytes());
+        d.maxUncommittedBytes(), c.snapshotCount(), catchUp);
   }
 
   private long quotaBytes() {

@@ -13,26 +13,40 @@ import io.keel.proto.etcdserverpb.StatusRequest;
 import io.keel.proto.etcdserverpb.StatusResponse;
 import io.keel.proto.etcdserverpb.Member;
 import io.keel.server.raft.RaftMember;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.keel.proto.etcdserverpb.DefragmentRequest;
+import io.keel.proto.etcdserverpb.DefragmentResponse;
+import io.keel.proto.etcdserverpb.SnapshotRequest;
+import io.keel.proto.etcdserverpb.SnapshotResponse;
+import io.keel.proto.internal.InternalRequest;
+import io.keel.server.maintenance.AlarmStore;
+import io.keel.server.maintenance.SnapshotSender;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * etcd's Maintenance service for one member: Status, HashKV, Alarm (none raised yet) and MoveLeader.
- * Defragment and Snapshot arrive with durable snapshots in the replication issue; unimplemented calls answer
- * UNIMPLEMENTED rather than pretending.
+ * etcd's Maintenance service for one member: Status, HashKV, Alarm (through Raft; NOSPACE from the quota),
+ * Snapshot (a consistent copy of this member's store, see {@link SnapshotSender}), Defragment and MoveLeader.
  */
 public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   /** The etcd API version Keel speaks; etcd clients gate features on the major.minor of this string. */
   public static final String API_VERSION = "3.4.0";
+  private static final Logger LOG = LoggerFactory.getLogger(MaintenanceService.class);
 
   private final MvccStore store;
   private final RaftMember member;
   private final Headers headers;
   private final Supplier<List<Member>> members;
   private final long quotaBackendBytes;
+  private final MeterRegistry registry;
 
   public MaintenanceService(MvccStore store, RaftMember member, Headers headers, Supplier<List<Member>> members,
-      long quotaBackendBytes) {
+      long quotaBackendBytes, MeterRegistry registry) {
+    this.registry = registry;
     this.store = store;
     this.member = member;
     this.headers = headers;
@@ -54,6 +68,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
           .setRaftTerm(member.term())
           .setIsLearner(false)
           .setDbSizeQuota(quotaBackendBytes)
+          .addAllErrors(member.alarms().active().stream().map(AlarmStore::describe).toList())
           .build());
       out.onCompleted();
     } catch (RuntimeException e) {
@@ -72,11 +87,56 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
     }
   }
 
+  /** GET answers from this member's applied alarms; ACTIVATE and DEACTIVATE go through Raft, as in etcd. */
   @Override
   public void alarm(AlarmRequest req, StreamObserver<AlarmResponse> out) {
-    // No alarm is ever raised by a single member yet (NOSPACE arrives with quotas); GET lists none.
-    out.onNext(AlarmResponse.newBuilder().setHeader(headers.current()).build());
-    out.onCompleted();
+    if (req.getAction() == AlarmRequest.AlarmAction.GET) {
+      out.onNext(AlarmResponse.newBuilder().setHeader(headers.current())
+          .addAllAlarms(member.alarms().get(req.getAlarm())).build());
+      out.onCompleted();
+      return;
+    }
+    CompletableFuture<AlarmResponse> f;
+    try {
+      f = member.write(InternalRequest.newBuilder().setAlarm(req));
+    } catch (RuntimeException e) {
+      GrpcErrors.fail(out, e);
+      return;
+    }
+    f.whenComplete((resp, err) -> {
+      if (err != null) {
+        GrpcErrors.fail(out, err);
+      } else {
+        out.onNext(resp);
+        out.onCompleted();
+      }
+    });
+  }
+
+  @Override
+  public void snapshot(SnapshotRequest req, StreamObserver<SnapshotResponse> out) {
+    try {
+      SnapshotSender.start(store, (ServerCallStreamObserver<SnapshotResponse>) out, headers.current(),
+          SnapshotSender.DEFAULT_CHUNK_BYTES, registry);
+    } catch (RuntimeException e) {
+      GrpcErrors.fail(out, e);
+    }
+  }
+
+  /** Rewrites this member's RocksDB files (compactRange) so deleted and compacted data leaves the disk. */
+  @Override
+  public void defragment(DefragmentRequest req, StreamObserver<DefragmentResponse> out) {
+    try {
+      long before = store.dbSizeBytes();
+      long start = System.nanoTime();
+      store.defragment();
+      LOG.info("defragmented: {} -> {} bytes in {} ms", before, store.dbSizeBytes(),
+          (System.nanoTime() - start) / 1_000_000);
+      out.onNext(DefragmentResponse.newBuilder().setHeader(headers.current()).build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      GrpcErrors.fail(out, e);
+    }
   }
 
   @Override

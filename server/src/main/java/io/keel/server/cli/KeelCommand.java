@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** {@code bin/keel}: one program, one subcommand per role. */
 @Command(name = "keel", mixinStandardHelpOptions = true, versionProvider = KeelCommand.Version.class,
     description = "Keel: a Raft-replicated, etcd-compatible store and control-plane core.",
-    subcommands = {ServerCommand.class, DevCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServerCommand.class, DevCommand.class, SnapshotCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class KeelCommand {
 
   public static void main(String[] args) {

@@ -5,9 +5,13 @@ import io.grpc.stub.StreamObserver;
 import io.keel.proto.peer.PeerBatch;
 import io.keel.proto.peer.PeerStreamEnd;
 import io.keel.proto.peer.RaftPeerGrpc;
+import io.keel.proto.peer.SnapshotAck;
+import io.keel.proto.peer.SnapshotChunk;
+import io.keel.proto.peer.SnapshotMeta;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
@@ -36,6 +40,10 @@ public final class PeerTransport implements AutoCloseable {
   private final LongConsumer onUnreachable;
   private final MeterRegistry registry;
   private final Map<Long, PeerSender> senders = new ConcurrentHashMap<>();
+  private final Map<Long, URI> urls = new ConcurrentHashMap<>();
+  private final SnapshotLimits snapshotLimits = SnapshotLimits.DEFAULT;
+  private final SnapshotSender snapshotSender;
+  private volatile SnapshotReceiver snapshotReceiver;
   private final Counter receivedMessages;
   private final Counter droppedInbound;
   private final Counter rejectedStreams;
@@ -51,6 +59,22 @@ public final class PeerTransport implements AutoCloseable {
     this.receivedMessages = Counter.builder("keel.peer.received.messages").register(registry);
     this.droppedInbound = Counter.builder("keel.peer.inbound.dropped").register(registry);
     this.rejectedStreams = Counter.builder("keel.peer.rejected.streams").register(registry);
+    this.snapshotSender = new SnapshotSender(clusterId, localId, snapshotLimits, registry);
+  }
+
+  /** Where snapshots streamed to this member go; until set, they are refused. */
+  public void receiveSnapshotsInto(SnapshotSink sink) {
+    snapshotReceiver = new SnapshotReceiver(clusterId, localId, snapshotLimits, sink, registry);
+  }
+
+  /**
+   * Streams the snapshot in {@code dir} to a peer on a stream of its own; the outcome goes to {@code outcome}.
+   * False (no outcome) for an unknown peer or while a snapshot send to it is under way.
+   */
+  public boolean sendSnapshot(long peerId, SnapshotMeta meta, Path dir, byte[] raftMessage,
+      SnapshotSender.Outcome outcome) {
+    URI url = urls.get(peerId);
+    return url != null && snapshotSender.send(peerId, url, meta, dir, raftMessage, outcome);
   }
 
   /** Adds (or replaces) a peer's address. */
@@ -58,6 +82,7 @@ public final class PeerTransport implements AutoCloseable {
     if (peerId == localId) {
       throw new IllegalArgumentException("a member is not its own peer: " + Long.toHexString(peerId));
     }
+    urls.put(peerId, url);
     PeerSender old = senders.put(peerId, new PeerSender(clusterId, localId, peerId, url, limits, onUnreachable,
         registry));
     if (old != null) {
@@ -66,6 +91,7 @@ public final class PeerTransport implements AutoCloseable {
   }
 
   public void removePeer(long peerId) {
+    urls.remove(peerId);
     PeerSender old = senders.remove(peerId);
     if (old != null) {
       old.close();
@@ -84,6 +110,25 @@ public final class PeerTransport implements AutoCloseable {
   /** The gRPC service to add to this member's peer server. */
   public RaftPeerGrpc.RaftPeerImplBase service() {
     return new RaftPeerGrpc.RaftPeerImplBase() {
+      @Override
+      public StreamObserver<SnapshotChunk> snapshot(StreamObserver<SnapshotAck> response) {
+        SnapshotReceiver r = snapshotReceiver;
+        if (r == null) {
+          response.onError(Status.UNAVAILABLE.withDescription("keel: not accepting snapshots").asRuntimeException());
+          return new StreamObserver<>() {
+            @Override
+            public void onNext(SnapshotChunk c) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          };
+        }
+        return r.open(response);
+      }
+
       @Override
       public StreamObserver<PeerBatch> stream(StreamObserver<PeerStreamEnd> response) {
         return new StreamObserver<>() {
@@ -137,6 +182,7 @@ public final class PeerTransport implements AutoCloseable {
 
   @Override
   public void close() {
+    snapshotSender.close();
     senders.values().forEach(PeerSender::close);
     senders.clear();
   }

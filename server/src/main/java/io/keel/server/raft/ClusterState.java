@@ -42,6 +42,18 @@ public final class ClusterState {
     return current.getClusterVersion();
   }
 
+  /** Everything, for a snapshot. */
+  ClusterStateFile current() {
+    return current;
+  }
+
+  /** Replaces everything by a snapshot's (installing a snapshot from the leader). */
+  void replace(ClusterStateFile state) {
+    if (!state.equals(current)) {
+      save(state);
+    }
+  }
+
   void publish(MemberAttributes attrs) {
     Map<Long, MemberAttributes> m = members();
     if (attrs.equals(m.get(attrs.getMemberId()))) {

@@ -49,7 +49,14 @@ final class DurableLog implements AutoCloseable {
    * Opens (or creates) the log. A log written by another member or cluster is refused: pointing a member at
    * the wrong data directory must never merge two histories.
    */
-  static DurableLog open(Path dir, WalMetadata expected, MeterRegistry registry) throws IOException {
+  /** Picks the snapshot a restart starts from, given the WAL's snapshot marker index (see SnapshotStore). */
+  @FunctionalInterface
+  interface StartSnapshot {
+    Snapshot choose(long markerIndex) throws IOException;
+  }
+
+  static DurableLog open(Path dir, WalMetadata expected, StartSnapshot startSnapshot, MeterRegistry registry)
+      throws IOException {
     Wal wal = Wal.open(WalOptions.of(dir).metadata(expected.toByteArray()).meterRegistry(registry));
     try {
       Recovered rec = wal.recovered();
@@ -62,15 +69,27 @@ final class DurableLog implements AutoCloseable {
       long[] voters = stored.getInitialVotersList().stream().mapToLong(Long::longValue).toArray();
       List<WalEntry> logged = rec.entries();
       io.keel.wal.HardState hs = rec.hardState();
-      if (logged.isEmpty() && hs.isEmpty() && rec.snapshotMarker().index() == 0) {
+      SnapshotMarker marker = rec.snapshotMarker();
+      Snapshot start = startSnapshot.choose(marker.index());
+      if (logged.isEmpty() && hs.isEmpty() && marker.index() == 0) {
+        if (start != null) {
+          throw new IOException("the write-ahead log in " + dir + " is empty but snapshot " + start.metadata().index()
+              + " exists: the log (and this member's votes) was lost; refusing to start");
+        }
         logged = bootstrap(wal, voters);
         hs = new io.keel.wal.HardState(1, 0, voters.length);
       }
       MemoryStorage mem = MemoryStorage.withVoters(voters);
-      SnapshotMarker marker = rec.snapshotMarker();
-      if (marker.index() > 0) {
-        mem.applySnapshot(new Snapshot(new SnapshotMetadata(ConfState.ofVoters(voters), marker.index(),
-            marker.term()), null));
+      if (start != null) {
+        SnapshotMetadata sm = start.metadata();
+        if (sm.index() > marker.index()) {
+          LOG.warn("raft log {}: snapshot {} is newer than the log's marker {} (a crash came between them); "
+              + "recording it", dir, sm.index(), marker.index());
+          wal.markSnapshot(sm.index(), sm.term());
+        }
+        mem.applySnapshot(start);
+        marker = new SnapshotMarker(sm.index(), sm.term());
+        hs = new io.keel.wal.HardState(hs.term(), hs.vote(), Math.max(hs.commit(), sm.index()));
       }
       List<Entry> entries = new ArrayList<>(logged.size());
       for (WalEntry we : logged) {
@@ -131,8 +150,9 @@ final class DurableLog implements AutoCloseable {
    * ({@link #raiseCommitTo}).
    */
   void persist(Ready rd) {
-    if (rd.snapshot() != null) {
-      throw new IllegalStateException("installing snapshots from the leader is not supported yet");
+    if (rd.snapshot() != null && memory.snapshot().metadata().index() < rd.snapshot().metadata().index()) {
+      throw new IllegalStateException("a Ready's snapshot " + rd.snapshot().metadata() + " must be installed "
+          + "before its entries are persisted");
     }
     if (rd.entries().isEmpty() && rd.hardState() == null) {
       return;
@@ -151,6 +171,46 @@ final class DurableLog implements AutoCloseable {
     if (hs != null) {
       memory.setHardState(hs);
     }
+  }
+
+  /** The last index in the in-memory log (entries the loop appended but not yet persisted are not counted). */
+  long lastIndex() {
+    return memory.lastIndex();
+  }
+
+  long snapshotIndex() {
+    return memory.snapshot().metadata().index();
+  }
+
+  long term(long index) {
+    return memory.term(index);
+  }
+
+  /**
+   * Records a snapshot taken at {@code index} (already durable in the snapshot store): the WAL's marker, the
+   * snapshot Raft sends to slow followers, then compaction of the in-memory log keeping {@code catchUpEntries}
+   * for followers slightly behind, and release of WAL segments wholly before the snapshot (the store holds them).
+   */
+  void snapshotTaken(long index, ConfState cs, byte[] data, long catchUpEntries, long storeApplied) {
+    if (storeApplied < index) {
+      throw new IllegalStateException("snapshot " + index + " is past the store's applied index " + storeApplied);
+    }
+    wal.markSnapshot(index, memory.term(index));
+    memory.createSnapshot(index, cs, data);
+    long compactTo = index - catchUpEntries;
+    if (compactTo >= memory.firstIndex()) {
+      memory.compact(compactTo);
+    }
+    wal.releaseBefore(index);
+  }
+
+  /**
+   * Records a snapshot from the leader that the store now holds: the WAL's marker (so a restart starts after it),
+   * then the in-memory log is replaced by it.
+   */
+  void installSnapshot(Snapshot s) {
+    wal.markSnapshot(s.metadata().index(), s.metadata().term());
+    memory.applySnapshot(s);
   }
 
   /**

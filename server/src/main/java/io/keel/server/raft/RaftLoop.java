@@ -43,7 +43,7 @@ final class RaftLoop implements AutoCloseable {
   private static final int MAX_EVENTS_PER_TURN = 4096;
 
   /** Input to the loop. */
-  sealed interface Event permits Propose, Step, Read, Transfer, Unreachable {}
+  sealed interface Event permits Propose, Step, Read, Transfer, Unreachable, SnapshotStatus {}
 
 
   record Propose(long id, byte[] data) implements Event {}
@@ -56,12 +56,15 @@ final class RaftLoop implements AutoCloseable {
 
   record Unreachable(long peer) implements Event {}
 
+  record SnapshotStatus(long peer, boolean failed) implements Event {}
+
   private final RaftNode node;
   private final DurableLog log;
   private final PeerTransport transport;
   private final StateMachine stateMachine;
   private final Proposals proposals;
   private final ReadBarrier reads;
+  private final Snapshots snapshots;
   private final long tickNanos;
   private final BlockingQueue<Event> inbox;
   private final Thread thread;
@@ -80,8 +83,9 @@ final class RaftLoop implements AutoCloseable {
   private volatile long appliedIndex;
 
   RaftLoop(RaftNode node, DurableLog log, PeerTransport transport, StateMachine stateMachine, Proposals proposals,
-      ReadBarrier reads, AtomicLong term, long tickMs, int inboxCapacity,
+      ReadBarrier reads, Snapshots snapshots, AtomicLong term, long tickMs, int inboxCapacity,
       MeterRegistry registry) {
+    this.snapshots = snapshots;
     this.term = term;
     this.node = node;
     this.log = log;
@@ -187,7 +191,7 @@ final class RaftLoop implements AutoCloseable {
     if (e instanceof Propose p) {
       propose(p);
     } else if (e instanceof Step s) {
-      node.step(s.message());
+      node.step(clampHeartbeatCommit(s.message()));
     } else if (e instanceof Read r) {
       if (!reads.add(r.done())) {
         r.done().completeExceptionally(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
@@ -196,7 +200,24 @@ final class RaftLoop implements AutoCloseable {
       node.transferLeadership(t.target());
     } else if (e instanceof Unreachable u) {
       node.reportUnreachable(u.peer());
+    } else if (e instanceof SnapshotStatus st) {
+      node.reportSnapshot(st.peer(), st.failed());
     }
+  }
+
+  /**
+   * A leader's heartbeat carries min(match, commit) as it last knew the follower. A member that lost its log
+   * tail (or restarted on a new data dir, whose bootstrap entries every member shares) holds fewer entries than
+   * that: it may commit only what it holds (a prefix of what it had acknowledged); the leader's next append is
+   * refused and it backs off, to a snapshot if need be. Committing less is always safe.
+   */
+  private Message clampHeartbeatCommit(Message m) {
+    if (m.type() == MessageType.HEARTBEAT && m.commit() > log.lastIndex()) {
+      LOG.warn("heartbeat from {} says commit {} but this member's log ends at {} (lost or new data dir); "
+          + "committing only what it holds", Long.toHexString(m.from()), m.commit(), log.lastIndex());
+      return m.toBuilder().commit(log.lastIndex()).build();
+    }
+    return m;
   }
 
   private void propose(Propose p) {
@@ -242,6 +263,10 @@ final class RaftLoop implements AutoCloseable {
         afterPersist.add(m);
       }
     }
+    if (rd.snapshot() != null) {
+      snapshots.install(rd.snapshot()); // the store, then the log's marker, before any entry after it
+      appliedIndex = rd.snapshot().metadata().index();
+    }
     log.persist(rd);
     if (!rd.entries().isEmpty()) {
       entriesPerFsync.record(rd.entries().size());
@@ -251,7 +276,11 @@ final class RaftLoop implements AutoCloseable {
       commitIndex = rd.hardState().commit();
     }
     for (Message m : afterPersist) {
-      transport.send(m.to(), RaftCodec.encodeMessage(m));
+      if (m.type() == MessageType.SNAP) {
+        snapshots.send(m); // its own stream, chunked
+      } else {
+        transport.send(m.to(), RaftCodec.encodeMessage(m));
+      }
     }
     for (ReadState rs : rd.readStates()) {
       reads.onReadState(rs.requestContext(), rs.index(), appliedIndex);
@@ -261,6 +290,7 @@ final class RaftLoop implements AutoCloseable {
       appliedIndex = e.index();
     }
     reads.onApplied(appliedIndex);
+    snapshots.maybeSnapshot(appliedIndex);
   }
 
   private void apply(Entry e) {

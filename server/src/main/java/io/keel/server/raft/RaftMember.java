@@ -12,6 +12,7 @@ import io.keel.raft.Message;
 import io.keel.raft.RaftNode;
 import io.keel.raft.codec.RaftCodec;
 import io.keel.server.api.Headers;
+import io.keel.server.maintenance.AlarmStore;
 import io.keel.server.peer.PeerLimits;
 import io.keel.server.peer.PeerTransport;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,10 +34,15 @@ import org.slf4j.LoggerFactory;
 public final class RaftMember implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
 
-  /** Timing and bounds of one member, with etcd's defaults (100 ms heartbeat, 1 s election timeout). */
+  /**
+   * Timing and bounds of one member, with etcd's defaults (100 ms heartbeat, 1 s election timeout, a snapshot
+   * every 100,000 applied entries keeping 5,000 entries in memory for slow followers).
+   */
   public record Settings(long tickMs, int electionTicks, long requestTimeoutMs, int maxPendingProposals,
-      int maxPendingReads, int inboxCapacity, long maxSizePerMsgBytes, long maxUncommittedBytes) {
-    public static final Settings DEFAULT = new Settings(100, 10, 7000, 20_000, 20_000, 65_536, 1 << 20, 256 << 20);
+      int maxPendingReads, int inboxCapacity, long maxSizePerMsgBytes, long maxUncommittedBytes,
+      long snapshotCount, long snapshotCatchUpEntries) {
+    public static final Settings DEFAULT = new Settings(100, 10, 7000, 20_000, 20_000, 65_536, 1 << 20, 256 << 20,
+        100_000, 5_000);
   }
 
   private final long memberId;
@@ -46,11 +52,14 @@ public final class RaftMember implements AutoCloseable {
   private final RaftLoop loop;
   private final Settings settings;
   private final ClusterState cluster;
+  private final Snapshots snapshots;
   private volatile boolean closed;
+  private AlarmStore alarms; // set once by start(), before the member is published
 
   private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
-      Settings settings, ClusterState cluster) {
+      Settings settings, ClusterState cluster, Snapshots snapshots) {
     this.cluster = cluster;
+    this.snapshots = snapshots;
     this.memberId = memberId;
     this.log = log;
     this.transport = transport;
@@ -68,7 +77,9 @@ public final class RaftMember implements AutoCloseable {
       throws IOException {
     WalMetadata meta = WalMetadata.newBuilder().setClusterId(clusterId).setMemberId(memberId)
         .addAllInitialVoters(voters.keySet().stream().sorted().toList()).build();
-    DurableLog log = DurableLog.open(walDir, meta, registry);
+    SnapshotStore snaps = new SnapshotStore(walDir.resolveSibling("snap"));
+    DurableLog log = DurableLog.open(walDir, meta, marker -> snaps.forStart(marker, store.appliedIndex()),
+        registry);
     log.raiseCommitTo(store.appliedIndex());
     Config config = Config.builder(memberId)
         .electionTick(settings.electionTicks())
@@ -99,16 +110,25 @@ public final class RaftMember implements AutoCloseable {
         },
         peer -> loopRef[0].offer(new RaftLoop.Unreachable(peer)), registry);
     ClusterState cluster = new ClusterState(walDir.resolveSibling("cluster.state"));
-    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster), proposals, reads, term,
-        settings.tickMs(), settings.inboxCapacity(), registry);
+    AlarmStore alarms = new AlarmStore(store);
+    Snapshotter snapshotter = new Snapshotter(snaps, store, log, cluster, () -> node.status().confState(),
+        settings.snapshotCount(), settings.snapshotCatchUpEntries(), registry);
+    Snapshots snapshots = new Snapshots(snaps, snapshotter, store, log, cluster, transport, registry);
+    RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster, alarms), proposals,
+        reads, snapshots, term, settings.tickMs(), settings.inboxCapacity(), registry);
     loopRef[0] = loop;
+    snapshots.connect((peer, failed) -> loop.offer(new RaftLoop.SnapshotStatus(peer, failed)),
+        bytes -> loop.offer(new RaftLoop.Step(RaftCodec.decodeMessage(bytes))));
+    transport.receiveSnapshotsInto(snaps);
     voters.forEach((id, url) -> {
       if (id != memberId) {
         transport.addPeer(id, url);
       }
     });
     loop.start();
-    return new RaftMember(memberId, log, transport, proposals, loop, settings, cluster);
+    RaftMember m = new RaftMember(memberId, log, transport, proposals, loop, settings, cluster, snapshots);
+    m.alarms = alarms;
+    return m;
   }
 
   /** The service peers stream Raft messages to. */
@@ -207,6 +227,11 @@ public final class RaftMember implements AutoCloseable {
     }
   }
 
+  /** The cluster's active alarms (NOSPACE, CORRUPT), as applied here. */
+  public AlarmStore alarms() {
+    return alarms;
+  }
+
   public ClusterState cluster() {
     return cluster;
   }
@@ -229,6 +254,11 @@ public final class RaftMember implements AutoCloseable {
 
   public long appliedIndex() {
     return loop.appliedIndex();
+  }
+
+  /** Snapshots from the leader this member installed since it started. */
+  public long snapshotsInstalled() {
+    return snapshots.installed();
   }
 
   @Override

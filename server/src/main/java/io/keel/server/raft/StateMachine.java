@@ -1,9 +1,11 @@
 package io.keel.server.raft;
 
+import io.keel.kvstore.EtcdError;
 import io.keel.kvstore.EtcdException;
 import io.keel.kvstore.MvccStore;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.server.api.Headers;
+import io.keel.server.maintenance.AlarmStore;
 
 /**
  * Applies committed requests to the MVCC store in log order, each with its Raft index (stored in the same
@@ -14,8 +16,10 @@ final class StateMachine {
   private final MvccStore store;
   private final Headers headers;
   private final ClusterState cluster;
+  private final AlarmStore alarms;
 
-  StateMachine(MvccStore store, Headers headers, ClusterState cluster) {
+  StateMachine(MvccStore store, Headers headers, ClusterState cluster, AlarmStore alarms) {
+    this.alarms = alarms;
     this.store = store;
     this.headers = headers;
     this.cluster = cluster;
@@ -28,6 +32,9 @@ final class StateMachine {
   /** Applies one request; an etcd error is returned (not thrown) so the loop goes on with the next entry. */
   Object apply(long index, InternalRequest req) {
     try {
+      if (alarms.refuses(req)) {
+        return EtcdError.NO_SPACE.exception(); // etcd's capped applier: NOSPACE refuses data on every member
+      }
       return switch (req.getRequestCase()) {
         case PUT -> {
           var r = store.put(req.getPut(), index);
@@ -53,6 +60,7 @@ final class StateMachine {
           cluster.setClusterVersion(req.getClusterVersion());
           yield Boolean.TRUE;
         }
+        case ALARM -> alarms.apply(req.getAlarm(), index).toBuilder().setHeader(headers.current()).build();
         case REQUEST_NOT_SET -> throw new IllegalStateException("empty request in the log at index " + index);
       };
     } catch (EtcdException e) {
