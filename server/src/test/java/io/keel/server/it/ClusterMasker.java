@@ -23,6 +23,9 @@ final class ClusterMasker {
   private static final Pattern DIGITS = Pattern.compile("(?<![0-9a-f])[0-9a-f]{1,20}(?![0-9a-f])");
   private static final Pattern LOOPBACK_PORT = Pattern.compile("127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern TOOK = Pattern.compile("took = [0-9.]+[a-zµ]+");
+  /** etcdctl's own JSON log lines (snapshot save): how long and how large. */
+  private static final Pattern LOG_TOOK_SIZE = Pattern.compile("\"(took|size)\":\"[^\"]*\"");
+  private static final Pattern LOG_NUMBERS = Pattern.compile("\"(ts|took)\":[0-9.e+-]+");
   private static final Pattern RAFT_INDEX = Pattern.compile("\"(raftIndex|raftAppliedIndex)\":\\d+");
   /** endpoint status as a table: endpoint, id, version, db size, is leader, is learner, term, index, applied. */
   private static final Pattern STATUS_ROW = Pattern.compile(
@@ -54,6 +57,8 @@ final class ClusterMasker {
     masked = DIGITS.matcher(masked).replaceAll(m -> Matcher.quoteReplacement(
         ids.getOrDefault(m.group(), m.group())));
     masked = TOOK.matcher(masked).replaceAll("took = <duration>");
+    masked = LOG_TOOK_SIZE.matcher(masked).replaceAll("\"$1\":\"<$1>\"");
+    masked = LOG_NUMBERS.matcher(masked).replaceAll("\"$1\":<$1>");
     masked = RAFT_INDEX.matcher(masked).replaceAll("\"$1\":<index>");
     masked = STATUS_ROW.matcher(masked).replaceAll("$1, <version>, <bytes>, $2, $3, <term>, <index>, <index>, ");
     masked = rest.mask(masked);

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Keel issue 4 acceptance: real etcdctl 3.4 gets the same answers from a 3-member Keel as from a 3-member
  * real etcd 3.4 for the cluster commands (etcdctl-cluster.script: member list, endpoint status/health/hashkv
- * --cluster, move-leader, reads and writes through a follower). Both clusters run with the same flags on
+ * --cluster, move-leader, snapshot save, reads and writes through a follower). Both clusters run with the same flags on
  * the same ports, member 1 is made leader first, and etcdctl talks to member 1. Masking: {@link ClusterMasker}
  * (raft indexes there are masked; {@link #assertRaftIndexesConverge} checks them). Transcripts go to
  * target/it-logs.
