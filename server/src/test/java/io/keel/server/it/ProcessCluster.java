@@ -173,7 +173,7 @@ final class ProcessCluster implements AutoCloseable {
   /** Starts member {@code index} again on its ports and data dir and waits until it answers. */
   void restart(int index) {
     members.get(index).restart();
-    channel(index).resetConnectBackoff();
+    freshChannel(index);
     LOG.info("restarted {}", members.get(index));
   }
 
@@ -187,7 +187,9 @@ final class ProcessCluster implements AutoCloseable {
   void restartAll() {
     members.forEach(ServerProcess::launch);
     members.forEach(ServerProcess::awaitReady);
-    channels.values().forEach(ManagedChannel::resetConnectBackoff);
+    for (int i = 0; i < members.size(); i++) {
+      freshChannel(i);
+    }
     LOG.info("restarted all members");
   }
 
@@ -201,6 +203,14 @@ final class ProcessCluster implements AutoCloseable {
   /** A shared channel to member {@code index}'s client port (closed with the cluster; reconnects itself). */
   synchronized ManagedChannel channel(int index) {
     return channels.computeIfAbsent(index, i -> members.get(i).newChannel());
+  }
+
+  /** Replaces the cached channel of a restarted member (the old one may sit in reconnect backoff). */
+  private synchronized void freshChannel(int index) {
+    ManagedChannel old = channels.remove(index);
+    if (old != null) {
+      old.shutdownNow();
+    }
   }
 
   /** Maintenance.Status of one member, or empty if it does not answer within a short bound. */
@@ -268,7 +278,7 @@ final class ProcessCluster implements AutoCloseable {
     byte[] end = prefix.getBytes(StandardCharsets.UTF_8);
     end[end.length - 1]++;
     RangeResponse r = KVGrpc.newBlockingStub(channel(index)).withMaxInboundMessageSize(64 << 20)
-        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS)
         .range(RangeRequest.newBuilder().setKey(key).setRangeEnd(ByteString.copyFrom(end))
             .setSerializable(serializable).build());
     Map<String, String> out = new HashMap<>();
