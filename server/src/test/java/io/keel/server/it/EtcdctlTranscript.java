@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * What one server answered to every step of an {@link EtcdctlScript}: exit code, stdout and stderr of each
@@ -42,23 +44,35 @@ public final class EtcdctlTranscript {
    */
   public static EtcdctlTranscript record(String serverLabel, EtcdctlScript script, ServerProcess server,
       Duration budget) {
-    Etcdctl etcdctl = new Etcdctl(server.clientEndpoint());
     TranscriptMasker masker = TranscriptMasker.forServer(server);
+    return record(serverLabel, script, new Etcdctl(server.clientEndpoint()), masker::mask, arg -> arg,
+        () -> server.isAlive() ? null : server.kind() + " exited with code " + server.exitCode().orElse(-1)
+            + " (log: " + server.logFile() + ")", budget);
+  }
+
+  /**
+   * The general form: runs every step with {@code etcdctl}, its arguments passed through {@code args} first
+   * (placeholders such as a member id; the transcript shows the step as written), output masked by
+   * {@code mask}. {@code deadReason} answers null while the server(s) run, else why not; then, or after
+   * {@code budget}, the remaining steps are recorded as not run.
+   */
+  public static EtcdctlTranscript record(String serverLabel, EtcdctlScript script, Etcdctl etcdctl,
+      UnaryOperator<String> mask, UnaryOperator<String> args, Supplier<String> deadReason, Duration budget) {
     List<Entry> entries = new ArrayList<>();
     long deadlineNanos = System.nanoTime() + budget.toNanos();
     String notRun = null;
     for (EtcdctlScript.Step step : script.steps()) {
-      if (notRun == null && !server.isAlive()) {
-        notRun = "NOT RUN: " + server.kind() + " exited with code " + server.exitCode().orElse(-1)
-            + " (log: " + server.logFile() + ")";
+      if (notRun == null) {
+        String dead = deadReason.get();
+        notRun = dead == null ? null : "NOT RUN: " + dead;
       }
       if (notRun == null && System.nanoTime() - deadlineNanos > 0) {
         notRun = "NOT RUN: the run exceeded its time budget of " + budget;
       }
       Etcdctl.Result result = notRun != null
           ? new Etcdctl.Result(-1, "", notRun + "\n")
-          : etcdctl.run(step.args(), step.stdin());
-      entries.add(new Entry(step, result, render(step, result, masker)));
+          : etcdctl.run(step.args().stream().map(args).toList(), step.stdin());
+      entries.add(new Entry(step, result, render(step, result, mask)));
     }
     return new EtcdctlTranscript(serverLabel, entries);
   }
@@ -77,7 +91,7 @@ public final class EtcdctlTranscript {
     List<Entry> entries = new ArrayList<>();
     for (int i = 0; i < results.size(); i++) {
       EtcdctlScript.Step step = script.steps().get(i);
-      entries.add(new Entry(step, results.get(i), render(step, results.get(i), masker)));
+      entries.add(new Entry(step, results.get(i), render(step, results.get(i), masker::mask)));
     }
     return new EtcdctlTranscript(serverLabel, entries);
   }
@@ -179,13 +193,13 @@ public final class EtcdctlTranscript {
     }
   }
 
-  private static List<String> render(EtcdctlScript.Step step, Etcdctl.Result result, TranscriptMasker masker) {
+  private static List<String> render(EtcdctlScript.Step step, Etcdctl.Result result, UnaryOperator<String> masker) {
     List<String> lines = new ArrayList<>();
     lines.add("$ " + step.display());
     step.stdinDisplay().forEach(l -> lines.add("stdin< " + l));
     lines.add("exit " + result.exitCode());
-    addStream(lines, "out| ", masker.mask(result.stdout()));
-    addStream(lines, "err| ", masker.mask(result.stderr()));
+    addStream(lines, "out| ", masker.apply(result.stdout()));
+    addStream(lines, "err| ", masker.apply(result.stderr()));
     return lines;
   }
 

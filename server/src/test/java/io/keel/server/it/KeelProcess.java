@@ -13,8 +13,8 @@ import java.util.List;
  * {@link #kill9()} then {@link #restart()} reopens the same data dir, for durability tests.
  */
 public final class KeelProcess extends ServerProcess {
-  /** A JVM start on a loaded 2-core machine can take a while; still bounded. */
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** A JVM start on a loaded 2-core machine can take a while (3 members at once: 55 s seen); still bounded. */
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   private static final String DEFAULT_JVM_OPTS = "-Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 
   private final Path jar;

@@ -56,6 +56,7 @@ public abstract class ServerProcess implements AutoCloseable {
   private Process process;
   private int starts;
   private long launchLogOffset;
+  private MemberLayout layout;
 
   protected ServerProcess(String kind, ServerFlags config) {
     this.config = config;
@@ -79,10 +80,42 @@ public abstract class ServerProcess implements AutoCloseable {
   /** Short label for messages, e.g. "etcd" or "keel". */
   public abstract String kind();
 
+  /**
+   * Makes this process one member of a multi-member cluster: fixed ports and cluster flags chosen by
+   * {@link ProcessCluster} before any member starts. Must be called before the first start.
+   */
+  final synchronized void useLayout(MemberLayout memberLayout) {
+    if (starts > 0) {
+      throw new IllegalStateException(describe() + " was already started");
+    }
+    this.layout = memberLayout;
+    this.clientPort = memberLayout.clientPort();
+    this.peerPort = memberLayout.peerPort();
+    this.metricsPort = memberLayout.metricsPort();
+  }
+
+  /**
+   * Launches a cluster member (see {@link #useLayout}) without waiting: a member of a new cluster cannot
+   * answer before a quorum of its peers runs, so the cluster launches all, then {@link #awaitReady()}s each.
+   */
+  final synchronized void launch() {
+    if (layout == null) {
+      throw new IllegalStateException(describe() + " has no cluster layout; use start()");
+    }
+    if (isAlive()) {
+      throw new IllegalStateException(describe() + " is still running");
+    }
+    launchProcess();
+  }
+
   /** Starts on fresh free ports (retrying if a port was taken meanwhile) and waits until ready. */
   public final synchronized void start() {
     if (starts > 0) {
       throw new IllegalStateException(describe() + " was already started; use restart()");
+    }
+    if (layout != null) {
+      launchAndAwaitReady();
+      return;
     }
     for (int attempt = 1; ; attempt++) {
       int[] ports = LoopbackPorts.freePorts(3);
@@ -140,6 +173,37 @@ public abstract class ServerProcess implements AutoCloseable {
   public final synchronized int kill9() {
     requireStarted();
     return forceKill();
+  }
+
+  /** SIGSTOP: the process freezes (sockets stay open, nothing answers) until {@link #resume()}. */
+  public final synchronized void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  public final synchronized void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    requireStarted();
+    if (!process.isAlive()) {
+      throw new IllegalStateException(describe() + " is not running; cannot send SIG" + name);
+    }
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+          .redirectErrorStream(true).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        kill.destroyForcibly();
+        throw new AssertionError("kill -" + name + " " + process.pid() + " failed: "
+            + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill -" + name, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while sending SIG" + name, e);
+    }
   }
 
   public final synchronized boolean isAlive() {
@@ -238,10 +302,14 @@ public abstract class ServerProcess implements AutoCloseable {
         "--listen-client-urls", clientUrl(),
         "--advertise-client-urls", clientUrl(),
         "--listen-peer-urls", peerUrl(),
-        "--initial-advertise-peer-urls", peerUrl(),
-        "--initial-cluster", config.name() + "=" + peerUrl(),
+        "--initial-advertise-peer-urls", layout != null ? layout.advertisePeerUrls() : peerUrl(),
+        "--initial-cluster", layout != null ? layout.initialCluster() : config.name() + "=" + peerUrl(),
         "--initial-cluster-state", "new",
-        "--initial-cluster-token", "keel-it-" + config.name()));
+        "--initial-cluster-token", layout != null ? layout.clusterToken() : "keel-it-" + config.name()));
+    if (config.snapshotCount() > 0) {
+      flags.add("--snapshot-count");
+      flags.add(Long.toString(config.snapshotCount()));
+    }
     if (config.maxRequestBytes() > 0) {
       flags.add("--max-request-bytes");
       flags.add(Long.toString(config.maxRequestBytes()));
@@ -258,6 +326,11 @@ public abstract class ServerProcess implements AutoCloseable {
   }
 
   private void launchAndAwaitReady() {
+    launchProcess();
+    awaitReady();
+  }
+
+  private void launchProcess() {
     starts++;
     List<String> command = command();
     appendMarker("start #" + starts + ": " + String.join(" ", command));
@@ -276,10 +349,10 @@ public abstract class ServerProcess implements AutoCloseable {
       throw new AssertionError("cannot launch " + describe() + ": " + command, e);
     }
     LIVE.add(process);
-    awaitReady();
   }
 
-  private void awaitReady() {
+  /** Waits (bounded by the start timeout) until the running process answers Maintenance.Status. */
+  final synchronized void awaitReady() {
     Duration timeout = startTimeout();
     Instant deadline = Instant.now().plus(timeout);
     ManagedChannel channel = newChannel();
