@@ -46,6 +46,11 @@ final class Proposals {
     return waiting.remove(id);
   }
 
+  /** Whether a client still waits for {@code id} (false once it timed out, failed or was answered). */
+  boolean isWaiting(long id) {
+    return waiting.containsKey(id);
+  }
+
   void fail(long id, Throwable error) {
     CompletableFuture<Object> f = waiting.remove(id);
     if (f != null) {

@@ -255,7 +255,12 @@ final class RaftLoop implements AutoCloseable {
   /** Re-proposes what waited for a leader; called outside ready()/advance(). */
   private void unparkIfLeaderKnown() {
     while (leaderId != 0 && !parked.isEmpty()) {
-      propose(parked.poll());
+      Propose p = parked.poll();
+      // A parked proposal whose client already got "request timed out" is dropped, not proposed late: its
+      // outcome was reported unknown, and applying it long after a partition heals only surprises the client.
+      if (proposals.isWaiting(p.id())) {
+        propose(p);
+      }
     }
   }
 
