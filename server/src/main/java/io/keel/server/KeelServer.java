@@ -49,6 +49,7 @@ public final class KeelServer implements AutoCloseable {
   private final MvccStore store;
   private final AtomicLong raftTerm = new AtomicLong();
   private RaftMember member;
+  private io.keel.watch.WatchHub watchHub;
   private final List<Server> grpcServers = new ArrayList<>();
   private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
@@ -139,6 +140,9 @@ public final class KeelServer implements AutoCloseable {
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
     Supplier<List<Member>> members = () -> members(id);
     QuotaGuard quota = new QuotaGuard(quotaBytes(), store::dbSizeBytes, member, member.alarms(), registry);
+    watchHub = new io.keel.watch.WatchHub(store, io.keel.watch.WatchConfig.defaults((int) config.maxRequestBytes()),
+        rev -> headers.complete(io.keel.proto.etcdserverpb.ResponseHeader.newBuilder().setRevision(rev).build()),
+        registry);
     for (URI url : config.listenClientUrls()) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
           .maxInboundMessageSize((int) config.maxRequestBytes() + ServerConfig.GRPC_OVERHEAD_BYTES)
@@ -148,6 +152,7 @@ public final class KeelServer implements AutoCloseable {
           .addService(new KvService(store, member, validator, headers, config.maxRequestBytes()))
           .addService(new MaintenanceService(store, member, headers, members, quotaBytes(), registry))
           .addService(new ClusterService(headers, members))
+          .addService(new io.keel.watch.WatchService(watchHub))
           .intercept(quota)
           .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
@@ -232,6 +237,9 @@ public final class KeelServer implements AutoCloseable {
     closed = true;
     LOG.info("member {} stopping", config.name());
     peerServers.forEach(Server::shutdownNow); // peers' streams never end by themselves; Raft copes
+    if (watchHub != null) {
+      watchHub.close(); // ends watch streams, which never end by themselves
+    }
     grpcServers.forEach(Server::shutdown);
     for (Server s : grpcServers) {
       try {
