@@ -46,6 +46,34 @@ public final class MemoryProbe {
     return (double) (rssAfterBytes - rssBeforeBytes) / watchers;
   }
 
+  private static final java.util.regex.Pattern HEAP_USED = java.util.regex.Pattern.compile("used (\\d+)K");
+
+  /** Used heap in bytes from {@code jcmd <pid> GC.heap_info} output (its first "used NNNK"). */
+  public static long parseHeapUsedBytes(String heapInfo) {
+    java.util.regex.Matcher m = HEAP_USED.matcher(heapInfo);
+    if (!m.find()) {
+      throw new IllegalArgumentException("no 'used NNNK' in GC.heap_info output");
+    }
+    return Long.parseLong(m.group(1)) * 1024;
+  }
+
+  /** Used heap of a JVM process (jcmd GC.heap_info); -1 when it could not be read. */
+  public static long heapUsedBytes(long pid) throws InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Process p = new ProcessBuilder(List.of(jcmd.toString(), Long.toString(pid), "GC.heap_info"))
+          .redirectErrorStream(true).start();
+      byte[] out = p.getInputStream().readNBytes(1 << 20);
+      if (!p.waitFor(JCMD_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        return -1;
+      }
+      return p.exitValue() == 0 ? parseHeapUsedBytes(new String(out, StandardCharsets.UTF_8)) : -1;
+    } catch (IOException | IllegalArgumentException e) {
+      return -1;
+    }
+  }
+
   /** Runs a full GC in a JVM process (jcmd from the running JDK); returns false when it could not. */
   public static boolean gc(long pid) throws InterruptedException {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");

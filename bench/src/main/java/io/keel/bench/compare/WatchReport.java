@@ -37,11 +37,11 @@ public final class WatchReport {
       List<WatchSuite.Point> points, CompareRunner.Outcome outcome, MachineFacts machine, String invocation)
       throws IOException {
     Files.createDirectories(outDir);
-    MarkdownTable all = new MarkdownTable("watchers", "system", "RSS before MiB", "RSS after MiB", "bytes/watcher",
+    MarkdownTable all = new MarkdownTable("watchers", "system", "RSS before MiB", "RSS after MiB", "bytes/watcher", "JVM heap B/watcher",
         "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "events/expected", "put errors");
     for (WatchSuite.Point p : points) {
       all.row(p.watchers(), p.system(), fmt(p.rssBeforeBytes() / 1048576.0), fmt(p.rssAfterBytes() / 1048576.0),
-          String.format(Locale.ROOT, "%.0f", p.bytesPerWatcher()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(90)),
+          String.format(Locale.ROOT, "%.0f", p.bytesPerWatcher()), fmt(p.heapBytesPerWatcher()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(90)),
           fmt(p.deliveryMs(99)), fmt(p.deliveryMs(99.9)), p.events() + "/" + p.expectedEvents(), p.putErrors());
     }
     List<Integer> counts = points.stream().map(WatchSuite.Point::watchers).distinct().sorted().toList();
@@ -76,8 +76,8 @@ public final class WatchReport {
     md.append("# Keel vs etcd — watch suite (").append(Instant.now()).append(")\n\n");
     md.append(String.format(Locale.ROOT,
         "Members per cluster: %d; watchers on the first member, %d per stream, one distinct key each. Memory: "
-            + "VmRSS of that member before and after opening the watchers (Keel after `jcmd GC.run`), delta / N. "
-            + "Latency: puts to the watched keys at %.0f/s for at most %d s, put sent to event received "
+            + "VmRSS of that member before and after opening the watchers (Keel after `jcmd GC.run`), delta / N; for Keel also the JVM's used "
+            + "heap after GC (`jcmd GC.heap_info`), delta / N. Latency: puts to the watched keys at %.0f/s for at most %d s, put sent to event received "
             + "(HdrHistogram). Systems alternate per watcher count. Ratios keel/etcd: < 1 favours Keel.\n\n",
         settings.members(), WatchSuite.WATCHERS_PER_STREAM, writeRate, settings.secondsPerPoint()));
     md.append(ratios.render()).append('\n').append(all.render()).append('\n');

@@ -42,7 +42,8 @@ public final class WatchSuite {
 
   /** One (watcher count, system) result. */
   public record Point(int watchers, String system, long rssBeforeBytes, long rssAfterBytes, boolean gcDone,
-      double bytesPerWatcher, long puts, long putErrors, long expectedEvents, long events, Histogram delivery) {
+      double bytesPerWatcher, double heapBytesPerWatcher, long puts, long putErrors,
+      long expectedEvents, long events, Histogram delivery) {
     public double deliveryMs(double percentile) {
       return delivery.getTotalCount() == 0 ? Double.NaN : delivery.getValueAtPercentile(percentile) / 1e6;
     }
@@ -90,8 +91,9 @@ public final class WatchSuite {
         for (String system : settings.systems()) {
           Point p = runPoint(system, clusters.get(system), n);
           results.add(p);
-          log.printf(Locale.ROOT, "watchers %6d %-5s: %8.1f B/watcher  delivery p50 %7.2f p99 %7.2f p99.9 %7.2f ms"
-                  + "  events %d/%d  put errors %d%n", n, system, p.bytesPerWatcher(), p.deliveryMs(50),
+          log.printf(Locale.ROOT, "watchers %6d %-5s: %8.1f B/watcher (heap %.1f)  delivery p50 %7.2f p99 %7.2f p99.9 %7.2f ms"
+                  + "  events %d/%d  put errors %d%n", n, system, p.bytesPerWatcher(), p.heapBytesPerWatcher(),
+              p.deliveryMs(50),
               p.deliveryMs(99), p.deliveryMs(99.9), p.events(), p.expectedEvents(), p.putErrors());
           log.flush();
         }
@@ -123,18 +125,23 @@ public final class WatchSuite {
     long puts = Math.max(1, Math.round(writeRate * settings.secondsPerPoint()));
     puts = Math.min(puts, settings.totalPerPoint());
     long rssBefore = settledRss(pid, jvm);
+    long heapBefore = jvm ? MemoryProbe.heapUsedBytes(pid) : -1;
     try (EtcdConnections watchConns = EtcdConnections.open(target, Math.min(streams, 10), false);
         EtcdConnections putConns = EtcdConnections.open(target, 2, false);
         WatchHarness h = new WatchHarness(watchConns, streams, WATCHERS_PER_STREAM, keys, (int) puts,
             CREATE_TIMEOUT_MS)) {
       long rssAfter = settledRss(pid, jvm);
+      long heapAfter = jvm ? MemoryProbe.heapUsedBytes(pid) : -1;
+      double heapPerWatcher = heapBefore < 0 || heapAfter < 0 ? Double.NaN
+          : MemoryProbe.bytesPerWatcher(heapBefore, heapAfter, watchers);
       BenchResult r = BenchRun.run("watch delivery", system, Map.of("watchers", watchers),
           new LoadConfig(PUT_CLIENTS, 1, puts, settings.secondsPerPoint() + 30, writeRate),
           h.putOperation(putConns, VAL_SIZE, settings.requestTimeoutMs()), null, false);
       long expected = h.expectedEvents(r.count());
       long got = h.awaitEvents(expected, DRAIN_TIMEOUT_MS);
       return new Point(watchers, system, rssBefore, rssAfter, jvm,
-          MemoryProbe.bytesPerWatcher(rssBefore, rssAfter, watchers), r.count(), r.errors(), expected, got,
+          MemoryProbe.bytesPerWatcher(rssBefore, rssAfter, watchers), heapPerWatcher,
+          r.count(), r.errors(), expected, got,
           h.deliveryLatencyNanos());
     }
   }

@@ -18,6 +18,14 @@ class WatchSuiteMathTest {
   }
 
   @Test
+  void parsesUsedHeapFromGcHeapInfo() {
+    String info = "12345:\n garbage-first heap   total 262144K, used 45678K [0x00000000f0000000, 0x0000000100000000)\n"
+        + "  region size 1024K, 20 young (20480K), 0 survivors (0K)\n Metaspace       used 30000K, committed 30500K\n";
+    assertThat(MemoryProbe.parseHeapUsedBytes(info)).isEqualTo(45678L * 1024);
+    assertThatThrownBy(() -> MemoryProbe.parseHeapUsedBytes("no heap")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void readsThisProcessRss() throws IOException {
     assertThat(MemoryProbe.rssBytes(ProcessHandle.current().pid())).isGreaterThan(1L << 20);
   }
