@@ -5,6 +5,8 @@ import io.keel.bench.cluster.KeelCluster;
 import io.keel.bench.compare.CompareReport;
 import io.keel.bench.compare.CompareRunner;
 import io.keel.bench.compare.KvSuite;
+import io.keel.bench.compare.WatchReport;
+import io.keel.bench.compare.WatchSuite;
 import io.keel.bench.report.MachineFacts;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,7 +31,7 @@ public final class CompareCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--suite", defaultValue = "kv", description = "Suite to run (only: kv)")
+  @Option(names = "--suite", defaultValue = "kv", description = "Suite to run: kv or watch (default: ${DEFAULT-VALUE})")
   String suite;
 
   @Option(names = "--members", defaultValue = "1", description = "Members per cluster: 1 or 3 (default: ${DEFAULT-VALUE})")
@@ -63,6 +65,14 @@ public final class CompareCommand implements Callable<Integer> {
       description = "Puts to each system before its first data point, for JIT and caches (default: ${DEFAULT-VALUE})")
   long warmupSeconds;
 
+  @Option(names = "--watchers", split = ",", defaultValue = "1000,10000",
+      description = "watch suite: watcher counts, multiples of 1000 (default: ${DEFAULT-VALUE})")
+  List<Integer> watchers;
+
+  @Option(names = "--write-rate", defaultValue = "1000",
+      description = "watch suite: puts per second during the latency run (default: ${DEFAULT-VALUE})")
+  double writeRate;
+
   @Option(names = "--out", description = "Report directory (default: bench/target/reports/<suite>-<members>m-<time>)")
   Path out;
 
@@ -78,8 +88,8 @@ public final class CompareCommand implements Callable<Integer> {
     LogLevels.quiet();
     System.setProperty("java.awt.headless", "true");
     try {
-      if (!"kv".equals(suite)) {
-        throw new IllegalArgumentException("unknown --suite '" + suite + "' (known: kv)");
+      if (!"kv".equals(suite) && !"watch".equals(suite)) {
+        throw new IllegalArgumentException("unknown --suite '" + suite + "' (known: kv, watch)");
       }
       Path dir = out != null ? out : Path.of("bench", "target", "reports", suite + "-" + members + "m-"
           + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -89,8 +99,15 @@ public final class CompareCommand implements Callable<Integer> {
           requestTimeoutMs, warmupSeconds);
       System.out.println("measuring machine facts (fsync probe)...");
       MachineFacts machine = MachineFacts.collect(settings.outDir());
-      CompareRunner.Outcome outcome = new CompareRunner(settings, System.out).run(KvSuite.points());
       String invocation = "bin/keel bench compare " + String.join(" ", ownArgs());
+      if ("watch".equals(suite)) {
+        List<WatchSuite.Point> points = new ArrayList<>();
+        CompareRunner.Outcome outcome = new WatchSuite(settings, writeRate, System.out).run(watchers, points);
+        System.out.println("report: " + WatchReport.write(settings.outDir(), settings, writeRate, points, outcome,
+            machine, invocation));
+        return 0;
+      }
+      CompareRunner.Outcome outcome = new CompareRunner(settings, System.out).run(KvSuite.points());
       Path report = CompareReport.write(settings.outDir(), settings, outcome, machine, invocation);
       System.out.println("report: " + report);
       return 0;

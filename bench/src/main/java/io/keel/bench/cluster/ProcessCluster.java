@@ -162,6 +162,11 @@ public class ProcessCluster implements LocalCluster {
     }
   }
 
+  /** Operating-system process ids of the running members, in member order (for memory readings). */
+  public List<Long> pids() {
+    return processes.stream().map(Process::pid).toList();
+  }
+
   public List<Member> members() {
     return members;
   }

@@ -31,6 +31,8 @@ public final class WatchHarness implements AutoCloseable {
   /** Upper bound on watchers and on puts tracked (send times are kept in an array). */
   public static final int MAX_WATCHERS = 1_000_000;
   public static final int MAX_TRACKED_PUTS = 10_000_000;
+  /** Create requests sent but not yet answered, at most (servers bound their request queues). */
+  public static final int MAX_PENDING_CREATES = 1000;
 
   private final List<ByteString> keys;
   private final int[] watchersPerKey;
@@ -64,6 +66,7 @@ public final class WatchHarness implements AutoCloseable {
     this.watchersPerKey = new int[keys.size()];
     this.putSendNanos = new AtomicLongArray(maxPuts);
     this.totalWatchers = streams * watchersPerStream;
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     int w = 0;
     for (int s = 0; s < streams; s++) {
       ConcurrentLinkedQueue<Long> pendingCreates = new ConcurrentLinkedQueue<>();
@@ -77,9 +80,12 @@ public final class WatchHarness implements AutoCloseable {
           req.onNext(WatchRequest.newBuilder()
               .setCreateRequest(WatchCreateRequest.newBuilder().setKey(keys.get(k))).build());
         }
+        while (w + 1 - created.get() > MAX_PENDING_CREATES && System.nanoTime() < deadline
+            && streamErrors.get() == 0) {
+          Thread.sleep(1);
+        }
       }
     }
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     while (created.get() < totalWatchers && System.nanoTime() < deadline && streamErrors.get() == 0) {
       Thread.sleep(5);
     }

@@ -1,0 +1,94 @@
+package io.keel.bench.compare;
+
+import io.keel.bench.report.Charts;
+import io.keel.bench.report.MachineFacts;
+import io.keel.bench.report.MarkdownTable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Writes the watch suite's report: a Markdown table per (watchers, system), a ratio table (keel/etcd) and
+ * two PNG charts (bytes per watcher and delivery p99 against the watcher count).
+ */
+public final class WatchReport {
+
+  private WatchReport() {}
+
+  /** keel/etcd ratio, NaN when either side is missing or the denominator is not positive. */
+  public static double ratio(double keel, double etcd) {
+    return Double.isNaN(keel) || Double.isNaN(etcd) || etcd <= 0 ? Double.NaN : keel / etcd;
+  }
+
+  static String fmt(double v) {
+    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  static WatchSuite.Point find(List<WatchSuite.Point> points, int watchers, String system) {
+    return points.stream().filter(p -> p.watchers() == watchers && p.system().equals(system)).findFirst()
+        .orElse(null);
+  }
+
+  public static Path write(Path outDir, CompareRunner.Settings settings, double writeRate,
+      List<WatchSuite.Point> points, CompareRunner.Outcome outcome, MachineFacts machine, String invocation)
+      throws IOException {
+    Files.createDirectories(outDir);
+    MarkdownTable all = new MarkdownTable("watchers", "system", "RSS before MiB", "RSS after MiB", "bytes/watcher", "JVM heap B/watcher",
+        "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "events/expected", "put errors");
+    for (WatchSuite.Point p : points) {
+      all.row(p.watchers(), p.system(), fmt(p.rssBeforeBytes() / 1048576.0), fmt(p.rssAfterBytes() / 1048576.0),
+          String.format(Locale.ROOT, "%.0f", p.bytesPerWatcher()), fmt(p.heapBytesPerWatcher()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(90)),
+          fmt(p.deliveryMs(99)), fmt(p.deliveryMs(99.9)), p.events() + "/" + p.expectedEvents(), p.putErrors());
+    }
+    List<Integer> counts = points.stream().map(WatchSuite.Point::watchers).distinct().sorted().toList();
+    MarkdownTable ratios = new MarkdownTable("watchers", "bytes/watcher keel/etcd", "p50 keel/etcd",
+        "p99 keel/etcd", "p99.9 keel/etcd");
+    for (int n : counts) {
+      WatchSuite.Point k = find(points, n, "keel");
+      WatchSuite.Point e = find(points, n, "etcd");
+      if (k != null && e != null) {
+        ratios.row(n, fmt(ratio(k.bytesPerWatcher(), e.bytesPerWatcher())), fmt(ratio(k.deliveryMs(50),
+            e.deliveryMs(50))), fmt(ratio(k.deliveryMs(99), e.deliveryMs(99))),
+            fmt(ratio(k.deliveryMs(99.9), e.deliveryMs(99.9))));
+      }
+    }
+    List<Charts.Series> mem = new ArrayList<>();
+    List<Charts.Series> lat = new ArrayList<>();
+    for (String s : settings.systems()) {
+      List<WatchSuite.Point> mine = points.stream().filter(p -> p.system().equals(s)).toList();
+      if (mine.isEmpty()) {
+        continue;
+      }
+      double[] x = mine.stream().mapToDouble(WatchSuite.Point::watchers).toArray();
+      mem.add(new Charts.Series(s, x, mine.stream().mapToDouble(WatchSuite.Point::bytesPerWatcher).toArray()));
+      lat.add(new Charts.Series(s, x, mine.stream().mapToDouble(p -> p.deliveryMs(99)).toArray()));
+    }
+    Charts.lineChart("Server RSS growth per idle watcher", "watchers", "bytes/watcher", mem, true,
+        outDir.resolve("watch-bytes-per-watcher.png"));
+    Charts.lineChart("Event delivery p99 (put sent to event received)", "watchers", "ms", lat, true,
+        outDir.resolve("watch-delivery-p99.png"));
+
+    StringBuilder md = new StringBuilder();
+    md.append("# Keel vs etcd — watch suite (").append(Instant.now()).append(")\n\n");
+    md.append(String.format(Locale.ROOT,
+        "Members per cluster: %d; watchers on the first member, %d per stream, one distinct key each. Memory: "
+            + "VmRSS of that member before and after opening the watchers (Keel after `jcmd GC.run`), delta / N; for Keel also the JVM's used "
+            + "heap after GC (`jcmd GC.heap_info`), delta / N. Latency: puts to the watched keys at %.0f/s for at most %d s, put sent to event received "
+            + "(HdrHistogram). Systems alternate per watcher count. Ratios keel/etcd: < 1 favours Keel.\n\n",
+        settings.members(), WatchSuite.WATCHERS_PER_STREAM, writeRate, settings.secondsPerPoint()));
+    md.append(ratios.render()).append('\n').append(all.render()).append('\n');
+    md.append("## Machine\n\n").append(machine.toMarkdown()).append('\n');
+    md.append("The machine is shared with other work (builds, tests): treat small differences as noise.\n\n");
+    md.append("![bytes per watcher](watch-bytes-per-watcher.png)\n![delivery p99](watch-delivery-p99.png)\n\n");
+    md.append("## Commands\n\n```\n").append(invocation).append("\n```\n\nCluster members:\n\n```\n");
+    outcome.clusterCommands().forEach((s, cmds) -> cmds.forEach(c -> md.append(String.join(" ", c)).append('\n')));
+    md.append("```\n");
+    Path report = outDir.resolve("report.md");
+    Files.writeString(report, md.toString());
+    return report;
+  }
+}

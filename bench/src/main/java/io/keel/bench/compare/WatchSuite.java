@@ -1,0 +1,148 @@
+package io.keel.bench.compare;
+
+import com.google.protobuf.ByteString;
+import io.keel.bench.cluster.EtcdCluster;
+import io.keel.bench.cluster.KeelCluster;
+import io.keel.bench.cluster.ProcessCluster;
+import io.keel.bench.load.BenchRun;
+import io.keel.bench.load.Endpoints;
+import io.keel.bench.load.EtcdConnections;
+import io.keel.bench.load.LoadConfig;
+import io.keel.bench.load.WatchHarness;
+import io.keel.bench.report.BenchResult;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The "watch" comparison suite. For each watcher count (ascending) and each system in alternation, on the
+ * first member of a running cluster: read its RSS (after a full GC for Keel), open N idle watchers on
+ * distinct keys ({@link #WATCHERS_PER_STREAM} multiplexed per stream, as etcd clients do), read RSS again
+ * (bytes/watcher = delta / N), then put to the watched keys at a bounded rate for a bounded time and record
+ * put-sent to event-received latency. Watchers are closed before the next point; since a process rarely
+ * returns memory, counts run ascending so each point's growth exceeds the previous peak.
+ */
+public final class WatchSuite {
+
+  public static final int WATCHERS_PER_STREAM = 1000;
+  public static final int MAX_WATCHERS = 200_000;
+  public static final int VAL_SIZE = 64;
+  /** Clients putting (each with one request in flight). */
+  public static final int PUT_CLIENTS = 16;
+  /** Time allowed for creating all watchers of a point, and for late events after the puts. */
+  public static final long CREATE_TIMEOUT_MS = 180_000;
+  public static final long DRAIN_TIMEOUT_MS = 15_000;
+
+  /** One (watcher count, system) result. */
+  public record Point(int watchers, String system, long rssBeforeBytes, long rssAfterBytes, boolean gcDone,
+      double bytesPerWatcher, double heapBytesPerWatcher, long puts, long putErrors,
+      long expectedEvents, long events, Histogram delivery) {
+    public double deliveryMs(double percentile) {
+      return delivery.getTotalCount() == 0 ? Double.NaN : delivery.getValueAtPercentile(percentile) / 1e6;
+    }
+  }
+
+  private final CompareRunner.Settings settings;
+  private final double writeRate;
+  private final PrintStream log;
+
+  public WatchSuite(CompareRunner.Settings settings, double writeRate, PrintStream log) {
+    if (!(writeRate >= 1 && writeRate <= 100_000)) {
+      throw new IllegalArgumentException("--write-rate must be in 1..100000: " + writeRate);
+    }
+    this.settings = settings;
+    this.writeRate = writeRate;
+    this.log = log;
+  }
+
+  /** Starts the clusters, runs every count on every system, stops the clusters. */
+  public CompareRunner.Outcome run(List<Integer> watcherCounts, List<Point> results)
+      throws IOException, InterruptedException {
+    for (int n : watcherCounts) {
+      if (n < WATCHERS_PER_STREAM || n > MAX_WATCHERS || n % WATCHERS_PER_STREAM != 0) {
+        throw new IllegalArgumentException("--watchers must be multiples of " + WATCHERS_PER_STREAM + " in "
+            + WATCHERS_PER_STREAM + ".." + MAX_WATCHERS + ": " + n);
+      }
+    }
+    List<Integer> counts = watcherCounts.stream().sorted().toList();
+    Map<String, ProcessCluster> clusters = new LinkedHashMap<>();
+    try {
+      for (String system : settings.systems()) {
+        Path dir = settings.outDir().resolve("clusters").resolve(system);
+        log.printf("starting %s (%d members) in %s%n", system, settings.members(), dir);
+        clusters.put(system, system.equals("keel")
+            ? KeelCluster.start(dir, settings.members(), settings.keelJar(), settings.keelJvmOptions())
+            : EtcdCluster.start(dir, settings.members(), settings.etcdBinary()));
+      }
+      Map<String, List<List<String>>> commands = new LinkedHashMap<>();
+      Map<String, String> endpoints = new LinkedHashMap<>();
+      clusters.forEach((s, c) -> {
+        commands.put(s, c.commands());
+        endpoints.put(s, c.clientEndpoints().get(0));
+      });
+      for (int n : counts) {
+        for (String system : settings.systems()) {
+          Point p = runPoint(system, clusters.get(system), n);
+          results.add(p);
+          log.printf(Locale.ROOT, "watchers %6d %-5s: %8.1f B/watcher (heap %.1f)  delivery p50 %7.2f p99 %7.2f p99.9 %7.2f ms"
+                  + "  events %d/%d  put errors %d%n", n, system, p.bytesPerWatcher(), p.heapBytesPerWatcher(),
+              p.deliveryMs(50),
+              p.deliveryMs(99), p.deliveryMs(99.9), p.events(), p.expectedEvents(), p.putErrors());
+          log.flush();
+        }
+      }
+      return new CompareRunner.Outcome(List.of(), commands, endpoints, List.of());
+    } finally {
+      clusters.values().forEach(ProcessCluster::close);
+    }
+  }
+
+  private long settledRss(long pid, boolean jvm) throws IOException, InterruptedException {
+    if (jvm) {
+      MemoryProbe.gc(pid);
+    }
+    Thread.sleep(1000);
+    return MemoryProbe.rssBytes(pid);
+  }
+
+  private Point runPoint(String system, ProcessCluster cluster, int watchers)
+      throws IOException, InterruptedException {
+    long pid = cluster.pids().get(0);
+    boolean jvm = system.equals("keel");
+    List<Endpoints.HostPort> target = Endpoints.parseLoopback(cluster.clientEndpoints().get(0));
+    List<ByteString> keys = new ArrayList<>(watchers);
+    for (int i = 0; i < watchers; i++) {
+      keys.add(ByteString.copyFrom(String.format(Locale.ROOT, "/bench/watch/%08d", i), StandardCharsets.US_ASCII));
+    }
+    int streams = watchers / WATCHERS_PER_STREAM;
+    long puts = Math.max(1, Math.round(writeRate * settings.secondsPerPoint()));
+    puts = Math.min(puts, settings.totalPerPoint());
+    long rssBefore = settledRss(pid, jvm);
+    long heapBefore = jvm ? MemoryProbe.heapUsedBytes(pid) : -1;
+    try (EtcdConnections watchConns = EtcdConnections.open(target, Math.min(streams, 10), false);
+        EtcdConnections putConns = EtcdConnections.open(target, 2, false);
+        WatchHarness h = new WatchHarness(watchConns, streams, WATCHERS_PER_STREAM, keys, (int) puts,
+            CREATE_TIMEOUT_MS)) {
+      long rssAfter = settledRss(pid, jvm);
+      long heapAfter = jvm ? MemoryProbe.heapUsedBytes(pid) : -1;
+      double heapPerWatcher = heapBefore < 0 || heapAfter < 0 ? Double.NaN
+          : MemoryProbe.bytesPerWatcher(heapBefore, heapAfter, watchers);
+      BenchResult r = BenchRun.run("watch delivery", system, Map.of("watchers", watchers),
+          new LoadConfig(PUT_CLIENTS, 1, puts, settings.secondsPerPoint() + 30, writeRate),
+          h.putOperation(putConns, VAL_SIZE, settings.requestTimeoutMs()), null, false);
+      long expected = h.expectedEvents(r.count());
+      long got = h.awaitEvents(expected, DRAIN_TIMEOUT_MS);
+      return new Point(watchers, system, rssBefore, rssAfter, jvm,
+          MemoryProbe.bytesPerWatcher(rssBefore, rssAfter, watchers), heapPerWatcher,
+          r.count(), r.errors(), expected, got,
+          h.deliveryLatencyNanos());
+    }
+  }
+}
