@@ -1,6 +1,6 @@
 package io.keel.chaos.checker.txn;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Objects;
@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param read the observed list (reads of ok completions only)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonAutoDetect(isGetterVisibility = JsonAutoDetect.Visibility.NONE)
 public record MicroOp(String f, String key, Long value, List<Long> read) {
   /** Read micro-op name. */
   public static final String READ = "r";
@@ -53,12 +54,10 @@ public record MicroOp(String f, String key, Long value, List<Long> read) {
     return new MicroOp(APPEND, key, value, null);
   }
 
-  @JsonIgnore
   public boolean isRead() {
     return READ.equals(f);
   }
 
-  @JsonIgnore
   public boolean isAppend() {
     return APPEND.equals(f);
   }
