@@ -27,16 +27,18 @@ public final class ListAppendWorkload {
    *
    * @param threads concurrent clients
    * @param txnsPerThread txns each client runs at most
-   * @param keys distinct keys, named {@code prefix + i}
+   * @param keys keys in use at once, named {@code prefix + slot + "." + generation}
    * @param keyPrefix key name prefix
+   * @param maxAppendsPerKey appends after which a slot moves to a fresh key, so lists (and reads) stay short
    * @param seed random seed
    * @param requestTimeoutMs deadline of each gRPC call
    * @param timeLimitMs the whole run's bound
    */
-  public record Options(int threads, int txnsPerThread, int keys, String keyPrefix, long seed, long requestTimeoutMs,
-      long timeLimitMs) {
+  public record Options(int threads, int txnsPerThread, int keys, String keyPrefix, int maxAppendsPerKey, long seed,
+      long requestTimeoutMs, long timeLimitMs) {
     public Options {
-      if (threads <= 0 || threads > 1024 || txnsPerThread <= 0 || keys <= 0 || requestTimeoutMs <= 0
+      if (threads <= 0 || threads > 1024 || txnsPerThread <= 0 || keys <= 0 || keys > 10_000 || maxAppendsPerKey <= 0
+          || requestTimeoutMs <= 0
           || timeLimitMs <= 0) {
         throw new IllegalArgumentException("bad list-append options: " + this);
       }
@@ -51,6 +53,7 @@ public final class ListAppendWorkload {
     List<TxnOp> events = new ArrayList<>();
     Object lock = new Object();
     AtomicLong nextValue = new AtomicLong();
+    Slots slots = new Slots(o.keys(), o.keyPrefix(), o.maxAppendsPerKey());
     long start = System.nanoTime();
     long end = start + o.timeLimitMs() * 1_000_000L;
     Thread[] ts = new Thread[o.threads()];
@@ -64,8 +67,9 @@ public final class ListAppendWorkload {
           List<MicroOp> txn = new ArrayList<>();
           int n = 1 + rnd.nextInt(4);
           for (int j = 0; j < n; j++) {
-            String k = o.keyPrefix() + rnd.nextInt(o.keys());
-            txn.add(rnd.nextBoolean() ? MicroOp.read(k) : MicroOp.append(k, nextValue.getAndIncrement()));
+            boolean append = rnd.nextBoolean();
+            String k = slots.key(rnd.nextInt(o.keys()), append);
+            txn.add(append ? MicroOp.append(k, nextValue.getAndIncrement()) : MicroOp.read(k));
           }
           TxnOp inv = TxnOp.invoke(process, txn);
           synchronized (lock) {
@@ -103,6 +107,29 @@ public final class ListAppendWorkload {
     }
     synchronized (lock) {
       return new TxnHistory(events);
+    }
+  }
+
+  /** Key slots shared by all clients: each slot's key is replaced by a fresh one after enough appends. */
+  private static final class Slots {
+    private final int[] generation;
+    private final int[] appends;
+    private final String prefix;
+    private final int maxAppends;
+
+    Slots(int n, String prefix, int maxAppends) {
+      this.generation = new int[n];
+      this.appends = new int[n];
+      this.prefix = prefix;
+      this.maxAppends = maxAppends;
+    }
+
+    synchronized String key(int slot, boolean forAppend) {
+      if (forAppend && ++appends[slot] > maxAppends) {
+        appends[slot] = 1;
+        generation[slot]++;
+      }
+      return prefix + slot + "." + generation[slot];
     }
   }
 }

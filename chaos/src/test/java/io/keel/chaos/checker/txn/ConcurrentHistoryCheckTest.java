@@ -29,6 +29,13 @@ class ConcurrentHistoryCheckTest {
   }
 
   @Test
+  void largeHistoryIsValidWithinDefaultLimits() throws Exception {
+    TxnCheckResult res = ListAppendChecker.check(ConcurrentHistories.generate(99, 8, 800, 50));
+    assertThat(res.verdict()).as(res.anomalies().toString()).isEqualTo(Verdict.VALID);
+    assertThat(res.txnsChecked()).isGreaterThan(5_000);
+  }
+
+  @Test
   void readingAFailedTxnsAppendIsAlwaysG1a() throws Exception {
     int caught = 0;
     for (long seed = 0; seed < SEEDS; seed++) {
