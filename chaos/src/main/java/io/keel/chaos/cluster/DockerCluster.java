@@ -113,6 +113,7 @@ public final class DockerCluster implements AutoCloseable {
       }
       DockerCluster dc = new DockerCluster(network, nodes, docker);
       dc.awaitWritable(READY_TIMEOUT_MS);
+      dc.awaitAllServing(READY_TIMEOUT_MS);
       LOG.info("cluster up: {}", nodes);
       return dc;
     } catch (RuntimeException | IOException e) {
@@ -146,6 +147,29 @@ public final class DockerCluster implements AutoCloseable {
       sleep(500);
     }
     throw new IOException("cluster did not accept a write within " + timeoutMs + " ms", last);
+  }
+
+  /**
+   * Waits until every member answers a Status request on its client port. A member's port is mapped (and
+   * accepts connections through docker-proxy) before the member serves clients; starting the workload earlier
+   * would fill the history with unknown outcomes.
+   */
+  public void awaitAllServing(long timeoutMs) throws IOException {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+    for (Node n : nodes) {
+      while (true) {
+        try {
+          MaintenanceGrpc.newBlockingStub(n.channel()).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .status(StatusRequest.getDefaultInstance());
+          break;
+        } catch (RuntimeException e) {
+          if (System.nanoTime() > deadline) {
+            throw new IOException(n.name() + " did not serve clients within " + timeoutMs + " ms", e);
+          }
+          sleep(300);
+        }
+      }
+    }
   }
 
   /** The current leader, asked of every reachable member (the first answer that names a known member). */

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-key registers under concurrent clients. Each client is bound to one member, picks read / write / cas at
- * random on one of a few active keys, with small values (0..4, so compares often hold). Clients never retry:
+ * random on one of a few active keys. Every write and cas writes a fresh value (so an unknown write can only
+ * explain reads of its own value); a cas compares against the last value this client saw on the key. Clients never retry:
  * a write or cas whose answer is an error or a timeout is recorded as {@code info} (it may have happened) and
  * the client continues as a new process, as Jepsen does. A failed read is {@code fail} (reads change nothing).
  * Keys rotate every {@code opsPerKey * activeKeys} operations so each key's history stays small enough to
@@ -24,13 +25,14 @@ import org.slf4j.LoggerFactory;
 public final class RegisterWorkload {
   private static final Logger LOG = LoggerFactory.getLogger(RegisterWorkload.class);
   private static final int ACTIVE_KEYS = 5;
-  private static final int VALUES = 5;
 
   private final int concurrency;
   private final long opTimeoutMs;
   private final int opsPerKey;
   private final long maxOps;
   private final AtomicLong opCount = new AtomicLong();
+  /** Every write and cas writes a value never written before, so an unknown write explains only reads of it. */
+  private final AtomicLong nextValue = new AtomicLong();
   private final AtomicLong okCount = new AtomicLong();
   private final AtomicLong infoCount = new AtomicLong();
 
@@ -74,6 +76,7 @@ public final class RegisterWorkload {
 
   private void client(int client, Node node, Recorder rec, Random rnd, long deadlineNanos) {
     int process = client;
+    java.util.Map<String, Long> lastSeen = new java.util.HashMap<>();
     while (System.nanoTime() < deadlineNanos) {
       long n = opCount.getAndIncrement();
       if (n >= maxOps) {
@@ -81,10 +84,14 @@ public final class RegisterWorkload {
       }
       String key = "r" + (n / ((long) opsPerKey * ACTIVE_KEYS)) + "-" + rnd.nextInt(ACTIVE_KEYS);
       int kind = rnd.nextInt(3);
+      Long known = lastSeen.get(key);
+      if (kind == 2 && known == null) {
+        kind = 0; // cas compares against a value this client saw; learn one first
+      }
       Op inv = switch (kind) {
         case 0 -> Op.invoke(process, "read", key, null, null);
-        case 1 -> Op.invoke(process, "write", key, (long) rnd.nextInt(VALUES), null);
-        default -> Op.invoke(process, "cas", key, (long) rnd.nextInt(VALUES), (long) rnd.nextInt(VALUES));
+        case 1 -> Op.invoke(process, "write", key, nextValue.incrementAndGet(), null);
+        default -> Op.invoke(process, "cas", key, nextValue.incrementAndGet(), known);
       };
       if (!rec.invoke(inv)) {
         LOG.warn("history is full; client {} stops", client);
@@ -114,6 +121,12 @@ public final class RegisterWorkload {
             : inv.complete(Op.Type.INFO, null, null, e.toString());
       }
       rec.complete(done);
+      if (done.type() == Op.Type.OK && done.value() != null) {
+        lastSeen.put(key, done.value());
+      }
+      if (lastSeen.size() > 4 * ACTIVE_KEYS) {
+        lastSeen.clear(); // keys rotate; keep the map bounded
+      }
       if (done.type() == Op.Type.OK) {
         okCount.incrementAndGet();
       } else if (done.type() == Op.Type.INFO) {
