@@ -48,6 +48,15 @@ public final class ListAppendClient {
 
   /** Executes {@code txn}; returns its micro-ops with read results. */
   public static List<MicroOp> execute(ManagedChannel ch, List<MicroOp> txn, long timeoutMs) throws NotApplied {
+    return execute(ch, txn, timeoutMs, false);
+  }
+
+  /**
+   * As {@link #execute(ManagedChannel, List, long)}; with {@code unsafeSkipCompare} the commit writes blindly
+   * (no mod_revision compare), which loses concurrent appends: a negative control the checker must catch.
+   */
+  public static List<MicroOp> execute(ManagedChannel ch, List<MicroOp> txn, long timeoutMs,
+      boolean unsafeSkipCompare) throws NotApplied {
     Set<String> keys = new LinkedHashSet<>();
     txn.forEach(m -> keys.add(m.key()));
     TxnRequest.Builder read = TxnRequest.newBuilder();
@@ -85,8 +94,10 @@ public final class ListAppendClient {
       return out;
     }
     TxnRequest.Builder commit = TxnRequest.newBuilder();
-    modRevisions.forEach((k, rev) -> commit.addCompare(Compare.newBuilder().setKey(bytes(k))
-        .setTarget(Compare.CompareTarget.MOD).setResult(Compare.CompareResult.EQUAL).setModRevision(rev)));
+    if (!unsafeSkipCompare) {
+      modRevisions.forEach((k, rev) -> commit.addCompare(Compare.newBuilder().setKey(bytes(k))
+          .setTarget(Compare.CompareTarget.MOD).setResult(Compare.CompareResult.EQUAL).setModRevision(rev)));
+    }
     for (String k : written) {
       commit.addSuccess(RequestOp.newBuilder().setRequestPut(
           PutRequest.newBuilder().setKey(bytes(k)).setValue(encode(lists.get(k)))));

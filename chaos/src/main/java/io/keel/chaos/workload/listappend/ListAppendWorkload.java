@@ -33,9 +33,10 @@ public final class ListAppendWorkload {
    * @param seed random seed
    * @param requestTimeoutMs deadline of each gRPC call
    * @param timeLimitMs the whole run's bound
+   * @param unsafeSkipCompare commit blindly (loses appends): only for the checker's negative control
    */
   public record Options(int threads, int txnsPerThread, int keys, String keyPrefix, int maxAppendsPerKey, long seed,
-      long requestTimeoutMs, long timeLimitMs) {
+      long requestTimeoutMs, long timeLimitMs, boolean unsafeSkipCompare) {
     public Options {
       if (threads <= 0 || threads > 1024 || txnsPerThread <= 0 || keys <= 0 || keys > 10_000 || maxAppendsPerKey <= 0
           || requestTimeoutMs <= 0
@@ -77,7 +78,8 @@ public final class ListAppendWorkload {
           }
           TxnOp done;
           try {
-            done = inv.complete(Op.Type.OK, ListAppendClient.execute(ch, txn, o.requestTimeoutMs()), null);
+            done = inv.complete(Op.Type.OK, ListAppendClient.execute(ch, txn, o.requestTimeoutMs(),
+                o.unsafeSkipCompare()), null);
           } catch (ListAppendClient.NotApplied e) {
             done = inv.complete(Op.Type.FAIL, null, e.getMessage());
           } catch (StatusRuntimeException e) {

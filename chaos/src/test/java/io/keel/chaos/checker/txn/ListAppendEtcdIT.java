@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The list-append client and workload against a real single-member etcd (the reference store) on loopback:
- * the recorded history checks VALID, with committed, conflicting and read-only txns all present.
+ * the recorded history checks VALID, with committed, conflicting and read-only txns all present; the same
+ * workload committing without its compare (blind writes) is caught.
  */
 class ListAppendEtcdIT {
 
@@ -40,7 +41,7 @@ class ListAppendEtcdIT {
     try {
       awaitReady(ch, etcd, logFile);
       TxnHistory h = ListAppendWorkload.run(List.of(ch),
-          new ListAppendWorkload.Options(6, 80, 3, "la/", 40, 7, 5_000, 60_000));
+          new ListAppendWorkload.Options(6, 80, 3, "la/", 40, 7, 5_000, 60_000, false));
       h.save(dir.resolve("history.jsonl"));
       TxnCheckResult res = ListAppendChecker.check(TxnHistory.load(dir.resolve("history.jsonl")));
       assertThat(res.verdict()).as(res.anomalies().toString()).isEqualTo(Verdict.VALID);
@@ -58,6 +59,14 @@ class ListAppendEtcdIT {
       long acked = txns.stream().filter(t -> t.outcome() == Op.Type.OK)
           .mapToLong(t -> t.ops().stream().filter(MicroOp::isAppend).count()).sum();
       assertThat(last.stream().mapToLong(m -> m.read().size()).sum()).isEqualTo(acked);
+
+      // negative control: the same workload committing blindly loses appends, and the checker says so
+      TxnHistory broken = ListAppendWorkload.run(List.of(ch),
+          new ListAppendWorkload.Options(6, 80, 2, "blind/", 40, 8, 5_000, 60_000, true));
+      TxnCheckResult bad = ListAppendChecker.check(broken);
+      assertThat(bad.verdict()).isEqualTo(Verdict.INVALID);
+      assertThat(bad.types()).containsAnyOf("lost-append", "incompatible-order", "G-single-realtime", "G-single",
+          "G2", "G2-realtime", "G1c", "G0", "G0-realtime", "G1c-realtime");
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       etcd.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
