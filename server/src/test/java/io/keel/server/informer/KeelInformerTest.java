@@ -1,5 +1,6 @@
 package io.keel.server.informer;
 
+import io.keel.server.it.TcpProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -205,7 +206,7 @@ class KeelInformerTest {
   @Test
   void resumesAfterTheStreamBreaksWithoutRelisting() throws Exception {
     String p = "/resume/";
-    try (TcpProxy proxy = new TcpProxy(port)) {
+    try (TcpProxy proxy = new TcpProxy("informer", port)) {
       Recorder r = new Recorder();
       Informer<String> inf = informer(channel(proxy.port()), p, r);
       assertThat(inf.awaitSynced(WAIT_MS)).isTrue();
@@ -217,7 +218,7 @@ class KeelInformerTest {
       delete(p + "a");
       put(p + "a", "3");
       Thread.sleep(300);
-      proxy.restore();
+      proxy.heal();
       put(p + "c", "1");
       assertThat(r.await(6)).containsExactly("add " + p + "a 1", "update " + p + "a 1>2", "add " + p + "b 1",
           "delete " + p + "a 2", "add " + p + "a 3", "add " + p + "c 1");
@@ -234,7 +235,7 @@ class KeelInformerTest {
     for (String k : List.of("a", "b", "c", "d")) {
       put(p + k, "1");
     }
-    try (TcpProxy proxy = new TcpProxy(port)) {
+    try (TcpProxy proxy = new TcpProxy("informer", port)) {
       Recorder r = new Recorder();
       Informer<String> inf = informer(channel(proxy.port()), p, r);
       assertThat(inf.awaitSynced(WAIT_MS)).isTrue();
@@ -247,7 +248,7 @@ class KeelInformerTest {
       put(p + "f", "1");
       delete(p + "f");
       kv().compact(CompactionRequest.newBuilder().setRevision(revision()).setPhysical(true).build());
-      proxy.restore();
+      proxy.heal();
       List<String> calls = r.await(8);
       assertThat(calls.subList(5, 8)).containsExactly("delete " + p + "a 1", "update " + p + "b 1>2",
           "add " + p + "e 1");

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * forwards again. Bounded: at most {@link #MAX_CONNECTIONS} connections at once, beyond that new ones are
  * closed. Threads are daemons; {@link #close()} stops everything.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   static final int MAX_CONNECTIONS = 32;
   private static final int BUFFER_BYTES = 64 * 1024;
   private static final int CONNECT_TIMEOUT_MS = 2000;
@@ -34,7 +34,7 @@ final class TcpProxy implements AutoCloseable {
   private volatile boolean cut;
   private volatile boolean closed;
 
-  TcpProxy(String label, int targetPort) {
+  public TcpProxy(String label, int targetPort) {
     this.label = label;
     this.targetPort = targetPort;
     try {
@@ -48,7 +48,7 @@ final class TcpProxy implements AutoCloseable {
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return listener.getLocalPort();
   }
 
@@ -57,13 +57,13 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Drops every open connection and refuses new ones until {@link #heal()}. */
-  void cut() {
+  public void cut() {
     cut = true;
     open.forEach(TcpProxy::closeQuietly);
     open.clear();
   }
 
-  void heal() {
+  public void heal() {
     cut = false;
   }
 
