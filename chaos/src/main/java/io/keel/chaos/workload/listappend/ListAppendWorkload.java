@@ -60,8 +60,9 @@ public final class ListAppendWorkload {
 
   /**
    * Runs the clients; thread t asks {@code channelFor.apply(t)} for its channel before every txn (a restarted
-   * member gets a new channel). After an unknown outcome a client waits {@code backoffMs} before its next txn,
-   * so a member that is down is not hammered with requests that can only be unknown.
+   * member gets a new channel). After an unknown outcome or a failed read phase (the member did not answer) a
+   * client waits {@code backoffMs} before its next txn, so a member that is down is not hammered with requests
+   * that cannot succeed.
    */
   public static TxnHistory run(IntFunction<ManagedChannel> channelFor, Options o, long backoffMs)
       throws InterruptedException {
@@ -93,12 +94,14 @@ public final class ListAppendWorkload {
             events.add(inv.at(System.nanoTime() - start));
           }
           TxnOp done;
+          boolean readPhaseFailed = false;
           ManagedChannel ch = channelFor.apply(thread);
           try {
             done = inv.complete(Op.Type.OK, ListAppendClient.execute(ch, txn, o.requestTimeoutMs(),
                 o.unsafeSkipCompare()), null);
           } catch (ListAppendClient.NotApplied e) {
             done = inv.complete(Op.Type.FAIL, null, e.getMessage());
+            readPhaseFailed = e.getCause() instanceof StatusRuntimeException;
           } catch (StatusRuntimeException e) {
             done = inv.complete(Op.Type.INFO, null, e.getStatus().getCode().name());
           } catch (RuntimeException e) {
@@ -110,6 +113,8 @@ public final class ListAppendWorkload {
           }
           if (done.type() == Op.Type.INFO) {
             process += o.threads();
+          }
+          if (done.type() == Op.Type.INFO || readPhaseFailed) {
             if (backoffMs > 0) {
               try {
                 Thread.sleep(backoffMs);
