@@ -1,11 +1,17 @@
 package io.keel.chaos.cli;
 
 import io.keel.chaos.checker.Verdict;
+import io.keel.chaos.checker.txn.ListAppendChecker;
+import io.keel.chaos.checker.txn.TxnCheckResult;
+import io.keel.chaos.checker.txn.TxnHistory;
+import io.keel.chaos.report.TxnReport;
+import io.keel.chaos.workload.listappend.ListAppendRun;
 import io.keel.chaos.workload.ChaosRun;
 import io.keel.chaos.workload.RunOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -14,12 +20,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code keel chaos}: runs one chaos test against a Docker cluster of Keel members and checks its history.
- * Exit code 0 when linearizable, 1 when an anomaly was found, 2 when the checker could not decide, 3 on error.
+ * Exit code 0 when linearizable (register) or strictly serializable (list-append), 1 when an anomaly was found, 2 when the checker could not decide, 3 on error.
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
     description = "Run a Jepsen-style chaos test against a Keel cluster in Docker and check the history.")
 public final class ChaosCommand implements Callable<Integer> {
-  @Option(names = "--workload", defaultValue = "register", description = "Workload: register.")
+  /** The workloads {@code --workload} accepts. */
+  static final List<String> WORKLOADS = List.of("register", "list-append");
+
+  @Option(names = "--workload", defaultValue = "register",
+      description = "Workload: register (linearizability per key) or list-append (strict serializability).")
   String workload;
 
   @Option(names = "--nemesis", defaultValue = "partition,kill", split = ",",
@@ -63,6 +73,16 @@ public final class ChaosCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!WORKLOADS.contains(workload)) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--workload: expected one of " + WORKLOADS + ", got '" + workload + "'");
+    }
+    if (checkHistory != null && workload.equals("list-append")) {
+      TxnCheckResult r = ListAppendChecker.check(TxnHistory.load(checkHistory));
+      System.out.println(new TxnReport("Keel chaos: list-append check of " + checkHistory, r, Map.of(), List.of())
+          .text());
+      return ListAppendRun.exitCode(r.verdict());
+    }
     if (checkHistory != null) {
       io.keel.chaos.history.History h = io.keel.chaos.history.History.load(checkHistory);
       io.keel.chaos.checker.CheckResult r = io.keel.chaos.checker.RegisterChecker.standard().check(h);
@@ -70,10 +90,6 @@ public final class ChaosCommand implements Callable<Integer> {
           java.util.Map.of());
       System.out.println(rep.text());
       return r.verdict() == Verdict.VALID ? 0 : r.verdict() == Verdict.INVALID ? 1 : 2;
-    }
-    if (!workload.equals("register")) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "--workload: only 'register' exists so far, got '" + workload + "'");
     }
     List<String> ns = new ArrayList<>();
     for (String n : nemeses) {
@@ -85,6 +101,12 @@ public final class ChaosCommand implements Callable<Integer> {
     RunOptions o = new RunOptions(image, nodes, ns, parseMs("--time-limit", timeLimit), concurrency,
         parseMs("--op-timeout", opTimeout), parseMs("--quiet", quiet), parseMs("--fault", fault), seed,
         testingFaults.isBlank() ? Set.of() : Set.of(testingFaults.split(",")), runsDir);
+    if (workload.equals("list-append")) {
+      ListAppendRun.Summary s = ListAppendRun.run(o);
+      System.out.println(s.reportText());
+      System.out.println("run directory: " + s.dir().toAbsolutePath());
+      return s.exitCode();
+    }
     ChaosRun.Summary s = ChaosRun.run(o);
     System.out.println(s.reportText());
     System.out.println("run directory: " + s.dir().toAbsolutePath());

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,23 @@ public final class ListAppendWorkload {
 
   /** Runs the clients against {@code channels} (thread i uses channel i mod n) and returns the history. */
   public static TxnHistory run(List<ManagedChannel> channels, Options o) throws InterruptedException {
+    if (channels.isEmpty()) {
+      throw new IllegalArgumentException("no channels");
+    }
+    return run(t -> channels.get(t % channels.size()), o, 0);
+  }
+
+  /**
+   * Runs the clients; thread t asks {@code channelFor.apply(t)} for its channel before every txn (a restarted
+   * member gets a new channel). After an unknown outcome or a failed read phase (the member did not answer) a
+   * client waits {@code backoffMs} before its next txn, so a member that is down is not hammered with requests
+   * that cannot succeed.
+   */
+  public static TxnHistory run(IntFunction<ManagedChannel> channelFor, Options o, long backoffMs)
+      throws InterruptedException {
+    if (backoffMs < 0 || backoffMs > 10_000) {
+      throw new IllegalArgumentException("backoffMs must be in [0, 10000], got " + backoffMs);
+    }
     List<TxnOp> events = new ArrayList<>();
     Object lock = new Object();
     AtomicLong nextValue = new AtomicLong();
@@ -60,7 +78,6 @@ public final class ListAppendWorkload {
     Thread[] ts = new Thread[o.threads()];
     for (int t = 0; t < ts.length; t++) {
       int thread = t;
-      ManagedChannel ch = channels.get(t % channels.size());
       Random rnd = new Random(o.seed() * 1_000_003L + t);
       ts[t] = new Thread(() -> {
         int process = thread;
@@ -77,11 +94,14 @@ public final class ListAppendWorkload {
             events.add(inv.at(System.nanoTime() - start));
           }
           TxnOp done;
+          boolean readPhaseFailed = false;
+          ManagedChannel ch = channelFor.apply(thread);
           try {
             done = inv.complete(Op.Type.OK, ListAppendClient.execute(ch, txn, o.requestTimeoutMs(),
                 o.unsafeSkipCompare()), null);
           } catch (ListAppendClient.NotApplied e) {
             done = inv.complete(Op.Type.FAIL, null, e.getMessage());
+            readPhaseFailed = e.getCause() instanceof StatusRuntimeException;
           } catch (StatusRuntimeException e) {
             done = inv.complete(Op.Type.INFO, null, e.getStatus().getCode().name());
           } catch (RuntimeException e) {
@@ -93,6 +113,16 @@ public final class ListAppendWorkload {
           }
           if (done.type() == Op.Type.INFO) {
             process += o.threads();
+          }
+          if (done.type() == Op.Type.INFO || readPhaseFailed) {
+            if (backoffMs > 0) {
+              try {
+                Thread.sleep(backoffMs);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+              }
+            }
           }
         }
       }, "list-append-" + t);
