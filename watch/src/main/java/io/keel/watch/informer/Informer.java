@@ -130,11 +130,11 @@ public final class Informer<T> implements AutoCloseable {
           if (!running) {
             break;
           }
+          if (listedOnce) {
+            metrics.relists.increment(); // before the handlers see the relist's changes, so observers agree
+          }
           updater.replace(snap);
           metrics.listDuration.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-          if (listedOnce) {
-            metrics.relists.increment();
-          }
           listedOnce = true;
           needList = false;
           lastSyncRevision = updater.syncedRevision();
