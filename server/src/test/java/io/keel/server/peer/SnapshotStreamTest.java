@@ -126,8 +126,12 @@ class SnapshotStreamTest {
     CompletableFuture<Boolean> outcome = new CompletableFuture<>();
     a.sendSnapshot(2, lying, src, new byte[] {9, 9, 9}, (peer, ok) -> outcome.complete(ok));
     assertThat(outcome.get(30, TimeUnit.SECONDS)).isFalse();
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(aborted).hasSize(1));
-    assertThat(completed).isEmpty();
+    // The sender cancels the call: if the cancel reaches the receiver after the first chunk it aborts the transfer;
+    // if it overtakes the chunks still buffered on the client, the receiver never sees the stream. Either way
+    // nothing is installed.
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(completed).isEmpty());
+    assertThat(aborted).hasSizeLessThanOrEqualTo(1);
   }
 
   /** Sends crafted chunks on a raw stream; returns the receiver's error status. */
