@@ -58,8 +58,8 @@ public final class Etcdctl {
         "--command-timeout=" + COMMAND_TIMEOUT);
   }
 
-  /** Runs {@code etcdctl <global flags> args...} with {@code stdin} (may be empty) and waits, bounded. */
-  public Result run(List<String> args, byte[] stdin) {
+  /** A process builder for {@code etcdctl <global flags> args...} with a minimal, fixed environment. */
+  public ProcessBuilder processBuilder(List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(binary.toString());
     command.addAll(globalFlags());
@@ -72,6 +72,13 @@ public final class Etcdctl {
     env.put("PATH", path);
     env.put("HOME", home);
     env.put("ETCDCTL_API", "3");
+    return builder;
+  }
+
+  /** Runs {@code etcdctl <global flags> args...} with {@code stdin} (may be empty) and waits, bounded. */
+  public Result run(List<String> args, byte[] stdin) {
+    ProcessBuilder builder = processBuilder(args);
+    List<String> command = builder.command();
     Process process;
     try {
       process = builder.start();

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,22 +165,11 @@ class WatchCompatIT {
     }
 
     static Watcher start(Etcdctl ctl, List<String> args) {
-      List<String> command = new ArrayList<>();
-      command.add(System.getProperty("keel.it.etcdctl", "/usr/bin/etcdctl"));
-      command.addAll(ctl.globalFlags());
-      command.addAll(args);
-      ProcessBuilder builder = new ProcessBuilder(command);
-      Map<String, String> env = builder.environment();
-      String path = env.getOrDefault("PATH", "/usr/bin:/bin");
-      String home = env.getOrDefault("HOME", "/tmp");
-      env.clear();
-      env.put("PATH", path);
-      env.put("HOME", home);
-      env.put("ETCDCTL_API", "3");
+      ProcessBuilder builder = ctl.processBuilder(args);
       try {
         return new Watcher(builder.start());
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot run " + command, e);
+        throw new UncheckedIOException("cannot run " + builder.command(), e);
       }
     }
 
