@@ -11,8 +11,11 @@ import org.rocksdb.WriteBatch;
 /**
  * etcd compaction at a revision: trims every key's history in the index (keeping each live key's latest
  * revision {@code <= rev}, dropping deleted keys entirely), then deletes from the "key" column family every
- * revision {@code <= rev} the index no longer holds. Runs on the writer thread; index and disk change in one
- * step, the disk part in one WriteBatch together with the compact revision and applied index.
+ * revision {@code <= rev} the index no longer holds — except a tombstone AT {@code rev}: etcd tells a watcher
+ * whose start revision was compacted to resume at the compact revision, so that revision's DELETE events must
+ * still be readable (etcd #18089, fixed upstream by keeping the tombstone until the next compaction). Runs on
+ * the writer thread; index and disk change in one step, the disk part in one WriteBatch together with the
+ * compact revision and applied index.
  */
 final class Compactor {
   private Compactor() {}
@@ -49,6 +52,9 @@ final class Compactor {
         long[] rec = index.get(kv.getKey().toByteArray());
         long main = Revisions.main(k);
         long sub = Revisions.sub(k);
+        if (main == rev && Revisions.isTombstone(k)) {
+          continue; // kept until the next compaction: a watcher told to resume at rev must see this delete
+        }
         if (rec == null || !KeyHistory.contains(rec, main, sub) || Revisions.isTombstone(k)) {
           batch.delete(store.keyColumn(), k);
           deleted++;

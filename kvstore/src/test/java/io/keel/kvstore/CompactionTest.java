@@ -53,8 +53,9 @@ class CompactionTest {
     store.compact(compact(5), 42);
     assertThat(store.compactRevision()).isEqualTo(5);
     assertThat(store.appliedIndex()).isEqualTo(42);
-    // a@3 is a's latest revision <= 5: kept; a@2, b@4, b's tombstone@5 are gone
-    assertThat(storedRevisions()).isEqualTo(3); // a@3, a@6, c@7
+    // a@3 is a's latest revision <= 5: kept; a@2, b@4 are gone; b's tombstone@5 stays (delete AT the compact
+    // revision, readable by watchers resuming there) until the next compaction
+    assertThat(storedRevisions()).isEqualTo(4); // a@3, b's tombstone@5, a@6, c@7
     assertThat(store.range(at(get("a"), 5)).getKvs(0).getValue()).isEqualTo(b("2"));
     assertThat(store.range(at(get("a"), 5)).getKvs(0).getVersion()).isEqualTo(2);
     assertThat(store.range(at(range("\0", "\0"), 5)).getCount()).isEqualTo(1);
@@ -80,11 +81,34 @@ class CompactionTest {
   }
 
   @Test
+  void deleteAtTheCompactRevisionStaysVisibleToWatchersResumingThere() {
+    store.put(put("b", "1"), 0); // 2
+    store.deleteRange(del("b"), 0); // 3
+    store.put(put("a", "1"), 0); // 4
+    store.compact(compact(3), 0);
+    var events = store.events(3, 4, false, 10);
+    assertThat(events).extracting(e -> e.getType().name() + " " + e.getKv().getKey().toStringUtf8() + "@"
+        + e.getKv().getModRevision()).containsExactly("DELETE b@3", "PUT a@4");
+    // the key itself is gone from reads at and after the compact revision
+    assertThat(store.range(at(get("b"), 3)).getCount()).isZero();
+    assertThat(store.keyCount()).isEqualTo(1);
+    // it survives a restart, and the next compaction drops it
+    store.close();
+    store = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
+    assertThat(store.events(3, 4, false, 10)).hasSize(2);
+    assertThat(store.range(get("b")).getCount()).isZero();
+    store.put(put("a", "2"), 0); // 5
+    store.compact(compact(4), 0);
+    assertThat(store.events(4, 5, false, 10)).extracting(e -> e.getKv().getModRevision()).containsExactly(4L, 5L);
+    assertThat(storedRevisions()).isEqualTo(2); // a@4, a@5
+  }
+
+  @Test
   void reopenKeepsCompactRevisionAndRevisionWhenEverythingWasDeleted() {
     store.put(put("a", "1"), 0); // 2
     store.deleteRange(del("a"), 0); // 3
     store.compact(compact(3), 0);
-    assertThat(storedRevisions()).isZero();
+    assertThat(storedRevisions()).isEqualTo(1); // the tombstone at the compact revision, until the next one
     store.close();
     store = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
     assertThat(store.currentRevision()).isEqualTo(3);
