@@ -30,7 +30,8 @@ public final class Leases implements AutoCloseable {
   public static Leases start(MvccStore store, RaftMember member, Headers headers, long heartbeatMs,
       long electionTimeoutMs, long requestTimeoutMs, LeaseService.Limits limits, MeterRegistry registry) {
     Lessor lessor = new Lessor(store.leases(), member.memberId(), member::leaderId, member::term,
-        id -> member.write(InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id))),
+        (id, term) -> member.writeAsLeader(
+            InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id)), term),
         Lessor.Settings.of(electionTimeoutMs), registry);
     store.addListener(new RevisionListener() {
       @Override

@@ -14,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,11 +46,20 @@ public final class Lessor implements LeaseTable.Listener, AutoCloseable {
     }
   }
 
+  /**
+   * Proposes the revoke of an expired lease, to be committed only while this member still leads in
+   * {@code leaderTerm} (a paused old leader that resumes must not get its stale verdict committed by the new one).
+   */
+  @FunctionalInterface
+  public interface RevokeProposer {
+    CompletableFuture<?> propose(long leaseId, long leaderTerm);
+  }
+
   private final LeaseTable table;
   private final long memberId;
   private final LongSupplier leaderId;
   private final LongSupplier term;
-  private final LongFunction<CompletableFuture<?>> proposeRevoke;
+  private final RevokeProposer proposeRevoke;
   private final Settings settings;
   /** Lease id → deadline (System.nanoTime) while primary; empty otherwise. */
   private final Map<Long, Long> deadlines = new ConcurrentHashMap<>();
@@ -67,7 +75,7 @@ public final class Lessor implements LeaseTable.Listener, AutoCloseable {
   private volatile long primaryTerm;
 
   public Lessor(LeaseTable table, long memberId, LongSupplier leaderId, LongSupplier term,
-      LongFunction<CompletableFuture<?>> proposeRevoke, Settings settings, MeterRegistry registry) {
+      RevokeProposer proposeRevoke, Settings settings, MeterRegistry registry) {
     this.table = table;
     this.memberId = memberId;
     this.leaderId = leaderId;
@@ -202,11 +210,12 @@ public final class Lessor implements LeaseTable.Listener, AutoCloseable {
       if (!isPrimary()) {
         return;
       }
+      long leaderTerm = primaryTerm;
       for (long id : expiredBatch()) {
         revokesInFlight.incrementAndGet();
         CompletableFuture<?> f;
         try {
-          f = proposeRevoke.apply(id);
+          f = proposeRevoke.propose(id, leaderTerm);
         } catch (RuntimeException e) {
           f = CompletableFuture.failedFuture(e);
         }

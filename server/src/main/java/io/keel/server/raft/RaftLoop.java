@@ -48,7 +48,16 @@ final class RaftLoop implements AutoCloseable {
   sealed interface Event permits Propose, Step, Read, Transfer, Unreachable, SnapshotStatus {}
 
 
-  record Propose(long id, byte[] data) implements Event {}
+  /**
+   * A proposal. {@code leaderTerm} 0: any member may propose it (a follower forwards it to the leader).
+   * Otherwise only this member as leader in exactly that term may: never forwarded, never parked — a decision
+   * only a leader may take (lease expiry) must not be committed by another leader on a stale member's behalf.
+   */
+  record Propose(long id, byte[] data, long leaderTerm) implements Event {
+    Propose(long id, byte[] data) {
+      this(id, data, 0);
+    }
+  }
 
   record Step(Message message) implements Event {}
 
@@ -237,6 +246,10 @@ final class RaftLoop implements AutoCloseable {
   }
 
   private void propose(Propose p) {
+    if (p.leaderTerm() != 0 && (role != StateRole.LEADER || term.get() != p.leaderTerm())) {
+      proposals.fail(p.id(), EtcdStatus.NOT_LEADER.asRuntimeException());
+      return;
+    }
     if (leaderId == 0) {
       if (parked.size() < maxParked) {
         parked.add(p);

@@ -144,14 +144,31 @@ public final class RaftMember implements AutoCloseable {
    * Proposes a write; completes with the response once this member has applied it. While no leader is known the
    * proposal waits for one, up to the request timeout ("etcdserver: request timed out"), as etcd's do.
    */
-  @SuppressWarnings("unchecked")
   public <T> CompletableFuture<T> write(InternalRequest.Builder request) {
+    return propose(request, 0);
+  }
+
+  /**
+   * Proposes a write only if this member still leads in {@code leaderTerm} when the Raft loop takes it; fails
+   * with "etcdserver: not leader" otherwise (never forwarded to another leader). For decisions only the leader
+   * of that term may take, such as revoking an expired lease (etcd #15247: a paused old leader must not revoke
+   * leases the new leader kept alive).
+   */
+  public <T> CompletableFuture<T> writeAsLeader(InternalRequest.Builder request, long leaderTerm) {
+    if (leaderTerm <= 0) {
+      throw new IllegalArgumentException("leaderTerm must be positive: " + leaderTerm);
+    }
+    return propose(request, leaderTerm);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> CompletableFuture<T> propose(InternalRequest.Builder request, long leaderTerm) {
     long id = proposals.nextId();
     CompletableFuture<Object> f = proposals.register(id);
     if (f == null) {
       return CompletableFuture.failedFuture(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
-    if (!loop.offer(new RaftLoop.Propose(id, request.setId(id).build().toByteArray()))) {
+    if (!loop.offer(new RaftLoop.Propose(id, request.setId(id).build().toByteArray(), leaderTerm))) {
       proposals.fail(id, EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
     return f.thenApply(r -> (T) r);

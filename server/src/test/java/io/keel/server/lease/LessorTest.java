@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +59,8 @@ class LessorTest {
   }
 
   Lessor start(Lessor.Settings settings, boolean applyRevokes) {
-    LongFunction<CompletableFuture<?>> revoke = id -> {
+    Lessor.RevokeProposer revoke = (id, leaderTerm) -> {
+      assertThat(leaderTerm).as("a revoke is bound to the term this member leads in").isEqualTo(term.get());
       proposedAt.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>())).add(System.nanoTime());
       if (!applyRevokes) {
         return new CompletableFuture<>(); // never applied (a slow or lost proposal)
