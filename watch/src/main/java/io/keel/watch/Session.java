@@ -2,8 +2,6 @@ package io.keel.watch;
 
 import io.grpc.Status;
 import io.keel.proto.etcdserverpb.WatchResponse;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,7 +30,7 @@ public final class Session {
   private volatile boolean closed;
 
   /** Dispatcher-owned: this stream's watchers by id. */
-  final Map<Long, Watcher> watchers = new HashMap<>();
+  final WatcherTable watchers = new WatcherTable();
   /** Dispatcher-owned: next candidate for a server-chosen id (etcd starts at 0 and skips ids in use). */
   long nextAutoId;
   /** Dispatcher-owned: watchers of this stream in catch-up (a progress request waits until this is 0). */

@@ -319,14 +319,14 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     synced.remove(w);
     w.nextRev = Math.max(w.nextRev, fromRev);
     w.set(Watcher.SYNCED, false);
-    unsynced.add(w, w.range());
+    unsynced.add(w);
     w.session.unsynced++;
   }
 
   private void toSynced(Watcher w) {
     unsynced.remove(w);
     w.set(Watcher.SYNCED, true);
-    synced.add(w, w.range());
+    synced.add(w);
     w.session.unsynced--;
     maybeSendRequestedProgress(w.session);
   }
@@ -457,16 +457,16 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
           .setCreated(true).setCanceled(true).setCancelReason(error).build());
       return;
     }
-    Watcher w = new Watcher(id, s, start, flags);
-    s.watchers.put(id, w);
+    Watcher w = new Watcher(id, s, start, flags, range);
+    s.watchers.add(w);
     // created goes first on the stream, so it precedes every event of this watcher
     s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(headerRev)).setWatchId(id).setCreated(true)
         .build());
     if (start > lastRev) {
       w.set(Watcher.SYNCED, true);
-      synced.add(w, range);
+      synced.add(w);
     } else {
-      unsynced.add(w, range);
+      unsynced.add(w);
       s.unsynced++;
       nextCatchUpNanos = System.nanoTime(); // catch up promptly
     }
@@ -497,7 +497,7 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     if (!sessions.remove(s)) {
       return;
     }
-    for (Watcher w : new ArrayList<>(s.watchers.values())) {
+    for (Watcher w : s.watchers.toList()) {
       removeWatcher(w);
     }
     streamCount = sessions.size();
@@ -513,15 +513,15 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   /** etcd's periodic progress: a synced progress-notify watcher that got no events since the last tick. */
   private void progressTick() {
     for (Session s : sessions) {
-      for (Watcher w : s.watchers.values()) {
+      s.watchers.forEach(w -> {
         if (!w.has(Watcher.PROGRESS_NOTIFY)) {
-          continue;
+          return;
         }
         if (w.has(Watcher.QUIET) && w.has(Watcher.SYNCED)) {
           s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(lastRev)).setWatchId(w.id).build());
         }
         w.set(Watcher.QUIET, true);
-      }
+      });
     }
   }
 
