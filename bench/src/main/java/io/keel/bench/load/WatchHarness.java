@@ -24,7 +24,11 @@ import org.HdrHistogram.Histogram;
  * each with {@code watchersPerStream} watchers on keys taken round-robin from a key list, and measures
  * (a) watch creation latency (create request sent to "created" response) and (b) event delivery latency:
  * puts made through {@link #putOperation} carry their sequence number in the value's first 8 bytes, so a
- * watcher can look up when that put was sent. All waits are bounded.
+ * watcher can look up when that put was sent and when its response came back. Delivery is measured twice:
+ * from the put being <em>sent</em> (includes the write path: consensus, fsync) and from the put's response
+ * being <em>received</em>, i.e. from the write being committed and visible to the writer (isolates the watch
+ * fan-out). An event can arrive before its put's response; such events are counted
+ * ({@link #eventsBeforeCommit}) and recorded as 0 in the from-commit histogram. All waits are bounded.
  */
 public final class WatchHarness implements AutoCloseable {
 
@@ -39,10 +43,15 @@ public final class WatchHarness implements AutoCloseable {
   private final List<StreamObserver<WatchRequest>> requestStreams = new ArrayList<>();
   private final ConcurrentHistogram creation = new ConcurrentHistogram(1, LoadRunner.MAX_TRACKABLE_NANOS, 3);
   private final ConcurrentHistogram delivery = new ConcurrentHistogram(1, LoadRunner.MAX_TRACKABLE_NANOS, 3);
+  private final ConcurrentHistogram deliveryFromCommit =
+      new ConcurrentHistogram(1, LoadRunner.MAX_TRACKABLE_NANOS, 3);
+  private final AtomicLong eventsBeforeCommit = new AtomicLong();
   private final AtomicLong created = new AtomicLong();
   private final AtomicLong events = new AtomicLong();
   private final AtomicLong streamErrors = new AtomicLong();
   private final AtomicLongArray putSendNanos;
+  /** When each put's successful response was received (0: not yet, or it failed). */
+  private final AtomicLongArray putDoneNanos;
   private final int totalWatchers;
 
   /**
@@ -65,6 +74,7 @@ public final class WatchHarness implements AutoCloseable {
     this.keys = List.copyOf(keys);
     this.watchersPerKey = new int[keys.size()];
     this.putSendNanos = new AtomicLongArray(maxPuts);
+    this.putDoneNanos = new AtomicLongArray(maxPuts);
     this.totalWatchers = streams * watchersPerStream;
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     int w = 0;
@@ -121,6 +131,13 @@ public final class WatchHarness implements AutoCloseable {
             long sent = putSendNanos.get((int) seq);
             if (sent != 0) {
               delivery.recordValue(Math.max(1, Math.min(LoadRunner.MAX_TRACKABLE_NANOS, now - sent)));
+              long committed = putDoneNanos.get((int) seq);
+              if (committed == 0 || committed > now) {
+                eventsBeforeCommit.incrementAndGet(); // the watcher saw it before the writer did
+                deliveryFromCommit.recordValue(0);
+              } else {
+                deliveryFromCommit.recordValue(Math.min(LoadRunner.MAX_TRACKABLE_NANOS, now - committed));
+              }
             }
           }
         }
@@ -158,7 +175,12 @@ public final class WatchHarness implements AutoCloseable {
       putSendNanos.set((int) seq, System.nanoTime());
       KvOperations.stub(stubs, client, requestTimeoutMs).put(PutRequest.newBuilder()
           .setKey(keys.get((int) (seq % keys.size()))).setValue(ByteString.copyFrom(value)).build(),
-          new UnaryCall<>(done));
+          new UnaryCall<>(err -> {
+            if (err == null) {
+              putDoneNanos.set((int) seq, System.nanoTime());
+            }
+            done.done(err);
+          }));
     };
   }
 
@@ -187,6 +209,16 @@ public final class WatchHarness implements AutoCloseable {
 
   public Histogram deliveryLatencyNanos() {
     return delivery.copy();
+  }
+
+  /** Delivery from the put's response being received (0 for events that arrived before it). */
+  public Histogram deliveryFromCommitNanos() {
+    return deliveryFromCommit.copy();
+  }
+
+  /** Events that arrived before their put's response (or whose put failed). */
+  public long eventsBeforeCommit() {
+    return eventsBeforeCommit.get();
   }
 
   public long streamErrors() {
