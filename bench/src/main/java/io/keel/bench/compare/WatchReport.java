@@ -33,17 +33,17 @@ public final class WatchReport {
         .orElse(null);
   }
 
-  public static Path write(Path outDir, CompareRunner.Settings settings, double writeRate,
+  public static Path write(Path outDir, CompareRunner.Settings settings, double writeRate, int putsPerTxn,
       List<WatchSuite.Point> points, CompareRunner.Outcome outcome, MachineFacts machine, String invocation)
       throws IOException {
     Files.createDirectories(outDir);
     MarkdownTable all = new MarkdownTable("watchers", "system", "RSS before MiB", "RSS after MiB", "bytes/watcher", "JVM heap B/watcher",
-        "puts/s", "send p50 ms", "send p99 ms", "send p99.9 ms", "commit p50 ms", "commit p99 ms",
+        "writes/s", "send p50 ms", "send p99 ms", "send p99.9 ms", "commit p50 ms", "commit p99 ms",
         "commit p99.9 ms", "events before commit", "events/expected", "put errors");
     for (WatchSuite.Point p : points) {
       all.row(p.watchers(), p.system(), fmt(p.rssBeforeBytes() / 1048576.0), fmt(p.rssAfterBytes() / 1048576.0),
           String.format(Locale.ROOT, "%.0f", p.bytesPerWatcher()), fmt(p.heapBytesPerWatcher()),
-          String.format(Locale.ROOT, "%.0f", p.putsPerSecond()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(99)),
+          String.format(Locale.ROOT, "%.0f", p.writesPerSecond()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(99)),
           fmt(p.deliveryMs(99.9)), fmt(p.fromCommitMs(50)), fmt(p.fromCommitMs(99)), fmt(p.fromCommitMs(99.9)),
           p.eventsBeforeCommit(), p.events() + "/" + p.expectedEvents(), p.putErrors());
     }
@@ -83,13 +83,13 @@ public final class WatchReport {
     md.append(String.format(Locale.ROOT,
         "Members per cluster: %d; watchers on the first member, %d per stream, one distinct key each. Memory: "
             + "VmRSS of that member before and after opening the watchers (Keel after `jcmd GC.run`), delta / N; for Keel also the JVM's used "
-            + "heap after GC (`jcmd GC.heap_info`), delta / N. Latency: puts (one key each: writes/s = puts/s) to the watched "
-            + "keys at %.0f/s for at most %d s by %d clients, measured from the put being sent (`send`) and from its response "
+            + "heap after GC (`jcmd GC.heap_info`), delta / N. Latency: writes (puts) to the watched "
+            + "keys at %.0f/s, %d puts per request (1 = Put, more = one Txn: one revision), for at most %d s by %d clients, measured from the put being sent (`send`) and from its response "
             + "being received (`commit`: the write is visible to the writer; an event that arrives before the response "
             + "counts as 0 and in `events before commit`), HdrHistogram. Systems alternate per watcher count. Ratios "
             + "keel/etcd: < 1 favours Keel.\n\n",
-        settings.members(), WatchSuite.WATCHERS_PER_STREAM, writeRate, settings.secondsPerPoint(),
-        WatchSuite.putClients(writeRate)));
+        settings.members(), WatchSuite.WATCHERS_PER_STREAM, writeRate, putsPerTxn, settings.secondsPerPoint(),
+        WatchSuite.putClients(writeRate / putsPerTxn)));
     md.append(ratios.render()).append('\n').append(all.render()).append('\n');
     md.append("## Machine\n\n").append(machine.toMarkdown()).append('\n');
     md.append("The machine is shared with other work (builds, tests): treat small differences as noise.\n\n");

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.keel.proto.etcdserverpb.KVGrpc;
 import io.keel.proto.etcdserverpb.PutRequest;
+import io.keel.proto.etcdserverpb.RequestOp;
+import io.keel.proto.etcdserverpb.TxnRequest;
 import io.keel.proto.etcdserverpb.WatchCreateRequest;
 import io.keel.proto.etcdserverpb.WatchGrpc;
 import io.keel.proto.etcdserverpb.WatchRequest;
@@ -37,6 +39,8 @@ public final class WatchHarness implements AutoCloseable {
   public static final int MAX_TRACKED_PUTS = 10_000_000;
   /** Create requests sent but not yet answered, at most (servers bound their request queues). */
   public static final int MAX_PENDING_CREATES = 1000;
+  /** etcd's default --max-txn-ops. */
+  public static final int MAX_PUTS_PER_TXN = 128;
 
   private final List<ByteString> keys;
   private final int[] watchersPerKey;
@@ -53,6 +57,7 @@ public final class WatchHarness implements AutoCloseable {
   /** When each put's successful response was received (0: not yet, or it failed). */
   private final AtomicLongArray putDoneNanos;
   private final int totalWatchers;
+  private volatile int putsPerTxn = 1;
 
   /**
    * Opens the streams and creates all watchers, waiting at most {@code timeoutMs} for them.
@@ -160,6 +165,20 @@ public final class WatchHarness implements AutoCloseable {
    * number, and the send time is remembered for the delivery latency.
    */
   public AsyncOperation putOperation(EtcdConnections conns, int valSize, long requestTimeoutMs) {
+    return putOperation(conns, valSize, requestTimeoutMs, 1);
+  }
+
+  /**
+   * Like {@link #putOperation(EtcdConnections, int, long)}, but each request is a txn of {@code putsPerTxn} puts
+   * (one revision, {@code putsPerTxn} events): request {@code seq} writes keys {@code seq * k .. seq * k + k - 1}
+   * (mod the key count), all values carrying {@code seq}. With one put it is a plain Put.
+   */
+  public AsyncOperation putOperation(EtcdConnections conns, int valSize, long requestTimeoutMs, int putsPerTxn) {
+    if (putsPerTxn < 1 || putsPerTxn > MAX_PUTS_PER_TXN || putsPerTxn > keys.size()) {
+      throw new IllegalArgumentException("puts per txn must be in 1.." + MAX_PUTS_PER_TXN
+          + " and at most the number of watched keys: " + putsPerTxn);
+    }
+    this.putsPerTxn = putsPerTxn;
     if (valSize < Long.BYTES || valSize > KeyGenerator.MAX_SIZE_BYTES) {
       throw new IllegalArgumentException("--val-size must be in 8.." + KeyGenerator.MAX_SIZE_BYTES
           + " for watch benchmarks (the value carries the put's sequence number): " + valSize);
@@ -173,19 +192,31 @@ public final class WatchHarness implements AutoCloseable {
       byte[] value = new byte[valSize];
       ByteBuffer.wrap(value).putLong(seq);
       putSendNanos.set((int) seq, System.nanoTime());
-      KvOperations.stub(stubs, client, requestTimeoutMs).put(PutRequest.newBuilder()
-          .setKey(keys.get((int) (seq % keys.size()))).setValue(ByteString.copyFrom(value)).build(),
-          new UnaryCall<>(err -> {
-            if (err == null) {
-              putDoneNanos.set((int) seq, System.nanoTime());
-            }
-            done.done(err);
-          }));
+      UnaryCall<Object> call = new UnaryCall<>(err -> {
+        if (err == null) {
+          putDoneNanos.set((int) seq, System.nanoTime());
+        }
+        done.done(err);
+      });
+      ByteString v = ByteString.copyFrom(value);
+      KVGrpc.KVStub stub = KvOperations.stub(stubs, client, requestTimeoutMs);
+      if (putsPerTxn == 1) {
+        stub.put(PutRequest.newBuilder().setKey(keys.get((int) (seq % keys.size()))).setValue(v).build(),
+            new ForwardTo<>(call));
+      } else {
+        TxnRequest.Builder txn = TxnRequest.newBuilder();
+        for (int j = 0; j < putsPerTxn; j++) {
+          ByteString key = keys.get((int) ((seq * putsPerTxn + j) % keys.size()));
+          txn.addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(key).setValue(v)));
+        }
+        stub.txn(txn.build(), new ForwardTo<>(call));
+      }
     };
   }
 
-  /** Events every watcher together should receive for puts number 0..puts-1. */
-  public long expectedEvents(long puts) {
+  /** Events every watcher together should receive for requests number 0..requests-1 (each of putsPerTxn puts). */
+  public long expectedEvents(long requests) {
+    long puts = requests * putsPerTxn;
     long sum = 0;
     for (int k = 0; k < keys.size(); k++) {
       long putsOnKey = puts / keys.size() + (k < puts % keys.size() ? 1 : 0);
@@ -219,6 +250,30 @@ public final class WatchHarness implements AutoCloseable {
   /** Events that arrived before their put's response (or whose put failed). */
   public long eventsBeforeCommit() {
     return eventsBeforeCommit.get();
+  }
+
+  /** Passes a unary call's outcome on, whatever the response type. */
+  private static final class ForwardTo<T> implements StreamObserver<T> {
+    private final UnaryCall<Object> call;
+
+    ForwardTo(UnaryCall<Object> call) {
+      this.call = call;
+    }
+
+    @Override
+    public void onNext(T value) {
+      call.onNext(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      call.onError(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      call.onCompleted();
+    }
   }
 
   public long streamErrors() {
