@@ -2,8 +2,6 @@ package io.keel.watch;
 
 import io.grpc.Status;
 import io.keel.proto.etcdserverpb.WatchResponse;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,9 +10,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One watch stream: its watchers (dispatcher-owned) and a bounded outbound queue drained to the
- * {@link ResponseSink} on a sender executor, one drainer at a time, only while the transport is ready. The
- * dispatcher never blocks on a client: when the queue is full an event response is refused and the watcher
- * falls back to catch-up from the store.
+ * {@link ResponseSink}, one drainer at a time, only while the transport is ready. Responses the dispatcher
+ * queues are drained by the dispatcher itself at the end of its step (no hand-off to another thread, which on a
+ * busy machine costs a scheduling delay per response); a drain that has more than one batch to send, and
+ * drains triggered by the transport becoming ready again, run on the sender executor. The dispatcher never
+ * blocks on a client: {@link ResponseSink#send} only buffers, and when the queue is full an event response is
+ * refused and the watcher falls back to catch-up from the store.
  */
 public final class Session {
   private static final int DRAIN_BATCH = 256;
@@ -32,16 +33,22 @@ public final class Session {
   private volatile boolean closed;
 
   /** Dispatcher-owned: this stream's watchers by id. */
-  final Map<Long, Watcher> watchers = new HashMap<>();
+  final WatcherTable watchers = new WatcherTable();
   /** Dispatcher-owned: next candidate for a server-chosen id (etcd starts at 0 and skips ids in use). */
   long nextAutoId;
   /** Dispatcher-owned: watchers of this stream in catch-up (a progress request waits until this is 0). */
   int unsynced;
   /** Dispatcher-owned: a client progress request waits for all watchers to be synced. */
   boolean progressRequested;
+  /** Dispatcher-owned: responses were queued in this dispatcher step and the session awaits its drain. */
+  private boolean drainPending;
+  /** Dispatcher-owned: collects sessions with responses queued in this step (the hub drains them). */
+  private final java.util.function.Consumer<Session> queuedInStep;
 
-  Session(long streamId, ResponseSink sink, Executor sender, WatchConfig config, WatchMetrics metrics) {
+  Session(long streamId, ResponseSink sink, Executor sender, WatchConfig config, WatchMetrics metrics,
+      java.util.function.Consumer<Session> queuedInStep) {
     this.streamId = streamId;
+    this.queuedInStep = queuedInStep;
     this.sink = sink;
     this.sender = sender;
     this.config = config;
@@ -83,11 +90,24 @@ public final class Session {
     enqueue(r);
   }
 
+  /** Dispatcher thread (every offer comes from it): the drain happens at the end of the dispatcher's step. */
   private void enqueue(WatchResponse r) {
     outbound.add(r);
     pendingCount.incrementAndGet();
     pendingBytes.addAndGet(r.getSerializedSize());
-    scheduleDrain();
+    if (!drainPending) {
+      drainPending = true;
+      queuedInStep.accept(this);
+    }
+  }
+
+  /**
+   * Dispatcher thread, end of a step: sends what this step queued, on this thread. If a sender thread is
+   * draining already, it sees the new responses (they were queued before its final check).
+   */
+  void drainQueued() {
+    drainPending = false;
+    drain();
   }
 
   int pendingResponses() {

@@ -12,7 +12,9 @@ import io.keel.proto.mvccpb.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -59,6 +61,8 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   private final WatcherIndex synced = new WatcherIndex();
   private final WatcherIndex unsynced = new WatcherIndex();
   private final Set<Session> sessions = new HashSet<>();
+  /** Sessions that got responses in the current step; drained by the dispatcher at its end. */
+  private final List<Session> toDrain = new ArrayList<>();
   private long lastRev;
   private long nextProgressNanos;
   private long nextCatchUpNanos;
@@ -121,7 +125,7 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
 
   /** A new watch stream writing to {@code sink}. */
   public Session open(ResponseSink sink) {
-    Session s = new Session(streamIds.incrementAndGet(), sink, sender, config, metrics);
+    Session s = new Session(streamIds.incrementAndGet(), sink, sender, config, metrics, toDrain::add);
     submit(s, () -> {
       sessions.add(s);
       streamCount = sessions.size();
@@ -221,6 +225,7 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     for (int i = 0; i < 256 && (r = revisions.poll()) != null; i++) {
       queuedRevisions.decrementAndGet();
       dispatch(r);
+      drainQueued(); // each revision goes out as soon as it is fanned out
       worked = true;
     }
     if (revisions.isEmpty() && dropped.compareAndSet(true, false)) {
@@ -240,9 +245,18 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
       nextProgressNanos = now + TimeUnit.MILLISECONDS.toNanos(config.progressIntervalMs());
       progressTick();
     }
+    drainQueued();
     watcherCount = synced.size() + unsynced.size();
     slowCount = unsynced.size();
     return worked;
+  }
+
+  /** Sends what this step queued, on the dispatcher thread (see {@link Session}). */
+  private void drainQueued() {
+    for (int i = 0; i < toDrain.size(); i++) {
+      toDrain.get(i).drainQueued();
+    }
+    toDrain.clear();
   }
 
   private void dispatch(Rev r) {
@@ -277,25 +291,35 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
         }
       });
     }
+    if (touched.isEmpty()) {
+      return;
+    }
+    // shared by every watcher of this revision: one header, and each event without prev_kv built once
+    ResponseHeader header = headers.apply(r.revision);
+    Map<Event, Event> stripped = new IdentityHashMap<>();
     for (Watcher w : touched) {
       List<Event> evs = w.scratch;
       w.scratch = null;
-      if (!deliver(w, r.revision, evs)) {
+      if (!deliver(w, r.revision, evs, header, stripped)) {
         toCatchUp(w, r.revision);
         metrics.slowTransitions.increment();
       }
     }
   }
 
-  /** Queues one response with {@code evs} (all of this watcher's events up to {@code rev}); false if backed up. */
-  private boolean deliver(Watcher w, long rev, List<Event> evs) {
+  /**
+   * Queues one response with {@code evs} (all of this watcher's events up to {@code rev}); false if backed up.
+   * {@code header} is the revision's header; {@code stripped} caches events without their prev_kv.
+   */
+  private boolean deliver(Watcher w, long rev, List<Event> evs, ResponseHeader header, Map<Event, Event> stripped) {
     if (rev < w.nextRev || !w.has(Watcher.SYNCED)) {
       throw new IllegalStateException("watcher " + w.id + " at " + w.nextRev + " offered revision " + rev);
     }
-    WatchResponse.Builder b = WatchResponse.newBuilder().setHeader(headers.apply(rev)).setWatchId(w.id);
+    WatchResponse.Builder b = WatchResponse.newBuilder().setHeader(header).setWatchId(w.id);
     boolean prev = w.has(Watcher.PREV_KV);
     for (Event ev : evs) {
-      b.addEvents(prev || !ev.hasPrevKv() ? ev : ev.toBuilder().clearPrevKv().build());
+      b.addEvents(prev || !ev.hasPrevKv() ? ev
+          : stripped.computeIfAbsent(ev, e -> e.toBuilder().clearPrevKv().build()));
     }
     WatchResponse resp = b.build();
     List<WatchResponse> parts = w.has(Watcher.FRAGMENT) ? Fragmenter.split(resp, config.maxRequestBytes())
@@ -319,14 +343,14 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     synced.remove(w);
     w.nextRev = Math.max(w.nextRev, fromRev);
     w.set(Watcher.SYNCED, false);
-    unsynced.add(w, w.range());
+    unsynced.add(w);
     w.session.unsynced++;
   }
 
   private void toSynced(Watcher w) {
     unsynced.remove(w);
     w.set(Watcher.SYNCED, true);
-    synced.add(w, w.range());
+    synced.add(w);
     w.session.unsynced--;
     maybeSendRequestedProgress(w.session);
   }
@@ -400,13 +424,16 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
         }
       });
     }
+    ResponseHeader header = headers.apply(windowEnd);
+    Map<Event, Event> stripped = new IdentityHashMap<>();
     for (Watcher w : touched) {
       List<Event> evs = w.scratch;
       w.scratch = null;
-      WatchResponse.Builder b = WatchResponse.newBuilder().setHeader(headers.apply(windowEnd)).setWatchId(w.id);
+      WatchResponse.Builder b = WatchResponse.newBuilder().setHeader(header).setWatchId(w.id);
       boolean prev = w.has(Watcher.PREV_KV);
       for (Event ev : evs) {
-        b.addEvents(prev || !ev.hasPrevKv() ? ev : ev.toBuilder().clearPrevKv().build());
+        b.addEvents(prev || !ev.hasPrevKv() ? ev
+            : stripped.computeIfAbsent(ev, e -> e.toBuilder().clearPrevKv().build()));
       }
       WatchResponse resp = b.build();
       List<WatchResponse> parts = w.has(Watcher.FRAGMENT) ? Fragmenter.split(resp, config.maxRequestBytes())
@@ -457,16 +484,16 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
           .setCreated(true).setCanceled(true).setCancelReason(error).build());
       return;
     }
-    Watcher w = new Watcher(id, s, start, flags);
-    s.watchers.put(id, w);
+    Watcher w = new Watcher(id, s, start, flags, range);
+    s.watchers.add(w);
     // created goes first on the stream, so it precedes every event of this watcher
     s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(headerRev)).setWatchId(id).setCreated(true)
         .build());
     if (start > lastRev) {
       w.set(Watcher.SYNCED, true);
-      synced.add(w, range);
+      synced.add(w);
     } else {
-      unsynced.add(w, range);
+      unsynced.add(w);
       s.unsynced++;
       nextCatchUpNanos = System.nanoTime(); // catch up promptly
     }
@@ -497,7 +524,7 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     if (!sessions.remove(s)) {
       return;
     }
-    for (Watcher w : new ArrayList<>(s.watchers.values())) {
+    for (Watcher w : s.watchers.toList()) {
       removeWatcher(w);
     }
     streamCount = sessions.size();
@@ -513,15 +540,15 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   /** etcd's periodic progress: a synced progress-notify watcher that got no events since the last tick. */
   private void progressTick() {
     for (Session s : sessions) {
-      for (Watcher w : s.watchers.values()) {
+      s.watchers.forEach(w -> {
         if (!w.has(Watcher.PROGRESS_NOTIFY)) {
-          continue;
+          return;
         }
         if (w.has(Watcher.QUIET) && w.has(Watcher.SYNCED)) {
           s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(lastRev)).setWatchId(w.id).build());
         }
         w.set(Watcher.QUIET, true);
-      }
+      });
     }
   }
 

@@ -10,26 +10,33 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Watchers by the keys they observe, so a revision's fan-out touches only matching watchers: single keys in a
- * hash map, prefixes in a hash map probed once per distinct prefix length present (Kubernetes-style watches
- * are prefixes), arbitrary ranges and from-key watches in a list of distinct ranges (rare; scanned). Watchers
- * with the same range share one {@link Group}. Dispatcher thread only.
+ * Watchers by the keys they observe, so a revision's fan-out touches only matching watchers: single keys in one
+ * {@link KeyTable}, prefixes in another probed once per distinct prefix length present (Kubernetes-style
+ * watches are prefixes), arbitrary ranges and from-key watches in a list of distinct ranges (rare; scanned).
+ * A watcher alone on its key or prefix is stored inline in the table; two or more share a {@link Group}, which
+ * turns back into the inline watcher when one is left. Dispatcher thread only.
  */
 final class WatcherIndex {
   /** Watchers sharing one range; members in an array with O(1) swap-removal. */
   static final class Group {
-    final WatchRange range;
-    Watcher[] members = new Watcher[2];
+    /** Same representation as {@link Watcher#range}; every member holds this very object. */
+    final Object range;
+    Watcher[] members = new Watcher[4];
     int size;
 
-    Group(WatchRange range) {
+    Group(Object range) {
       this.range = range;
+    }
+
+    ByteString key() {
+      return range instanceof ByteString k ? k : ((WatchRange) range).key();
     }
 
     void add(Watcher w) {
       if (size == members.length) {
         members = Arrays.copyOf(members, size + (size >> 1) + 1);
       }
+      w.range = range;
       w.slot = size;
       members[size++] = w;
     }
@@ -45,60 +52,100 @@ final class WatcherIndex {
       members[size] = null;
       w.slot = -1;
       if (size < members.length / 4 && members.length > 8) {
-        members = Arrays.copyOf(members, Math.max(2, size * 2));
+        members = Arrays.copyOf(members, Math.max(4, size * 2));
       }
     }
   }
 
-  private final Map<ByteString, Group> keys = new HashMap<>();
-  private final Map<ByteString, Group> prefixes = new HashMap<>();
-  /** Distinct prefix lengths present, with how many prefix groups have each. */
+  private final KeyTable keys = new KeyTable();
+  private final KeyTable prefixes = new KeyTable();
+  /** Distinct prefix lengths present, with how many prefix entries have each. */
   private final TreeMap<Integer, Integer> prefixLengths = new TreeMap<>();
   private int[] prefixLengthArray = new int[0];
   private final Map<WatchRange, Group> others = new HashMap<>();
   private final List<Group> otherList = new ArrayList<>();
   private int watchers;
 
-  /** Adds the watcher to the group for {@code range} (creating it); sets {@code w.group}. */
-  void add(Watcher w, WatchRange range) {
-    Group g = switch (range.kind()) {
-      case SINGLE -> keys.computeIfAbsent(range.key(), k -> new Group(range));
-      case PREFIX -> prefixes.computeIfAbsent(range.key(), k -> {
-        prefixLengths.merge(k.size(), 1, Integer::sum);
-        refreshLengths();
-        return new Group(range);
-      });
-      default -> others.computeIfAbsent(range, r -> {
+  /** Adds the watcher under its range; afterwards it shares the range object already indexed, if any. */
+  void add(Watcher w) {
+    switch (w.kind()) {
+      case SINGLE -> addKeyed(keys, w);
+      case PREFIX -> {
+        if (addKeyed(prefixes, w)) {
+          prefixLengths.merge(w.key().size(), 1, Integer::sum);
+          refreshLengths();
+        }
+      }
+      default -> others.computeIfAbsent((WatchRange) w.range, r -> {
         Group ng = new Group(r);
         otherList.add(ng);
         return ng;
-      });
-    };
-    w.group = g;
-    g.add(w);
+      }).add(w);
+    }
     watchers++;
   }
 
-  void remove(Watcher w) {
-    Group g = w.group;
-    g.remove(w);
-    watchers--;
-    if (g.size > 0) {
-      return;
+  /** True if the watcher got a new entry (no other watcher on its key). */
+  private static boolean addKeyed(KeyTable t, Watcher w) {
+    Object e = t.get(w.key());
+    if (e == null) {
+      w.slot = -1;
+      t.put(w);
+      return true;
     }
-    WatchRange r = g.range;
-    switch (r.kind()) {
-      case SINGLE -> keys.remove(r.key());
+    Group g;
+    if (e instanceof Watcher alone) {
+      g = new Group(alone.range);
+      g.add(alone);
+      t.put(g); // replaces the inline watcher
+    } else {
+      g = (Group) e;
+    }
+    g.add(w);
+    return false;
+  }
+
+  void remove(Watcher w) {
+    switch (w.kind()) {
+      case SINGLE -> removeKeyed(keys, w);
       case PREFIX -> {
-        prefixes.remove(r.key());
-        prefixLengths.merge(r.key().size(), -1, (a, b) -> a + b == 0 ? null : a + b);
-        refreshLengths();
+        if (removeKeyed(prefixes, w)) {
+          prefixLengths.merge(w.key().size(), -1, (a, b) -> a + b == 0 ? null : a + b);
+          refreshLengths();
+        }
       }
       default -> {
-        others.remove(r);
-        otherList.remove(g);
+        Group g = others.get((WatchRange) w.range);
+        if (g == null) {
+          throw new IllegalStateException("watcher " + w.id + " has no group for " + w.range);
+        }
+        g.remove(w);
+        if (g.size == 0) {
+          others.remove(g.range);
+          otherList.remove(g);
+        }
       }
     }
+    watchers--;
+  }
+
+  /** True if the key's entry is gone (this was its last watcher). */
+  private static boolean removeKeyed(KeyTable t, Watcher w) {
+    Object e = t.get(w.key());
+    if (e == w) {
+      t.remove(w.key());
+      return true;
+    }
+    if (!(e instanceof Group g)) {
+      throw new IllegalStateException("watcher " + w.id + " is not indexed under its key (found " + e + ")");
+    }
+    g.remove(w);
+    if (g.size == 1) {
+      Watcher last = g.members[0];
+      last.slot = -1;
+      t.put(last); // back inline: the group object goes away
+    }
+    return false;
   }
 
   private void refreshLengths() {
@@ -111,46 +158,45 @@ final class WatcherIndex {
 
   /** Calls {@code each} for every watcher whose range contains {@code key}. */
   void forEachMatch(ByteString key, Consumer<Watcher> each) {
-    Group g = keys.get(key);
-    if (g != null) {
-      visit(g, each);
+    if (keys.size() > 0) {
+      visit(keys.get(key), each);
     }
     for (int len : prefixLengthArray) {
       if (len > key.size()) {
         break;
       }
-      Group p = prefixes.get(key.substring(0, len));
-      if (p != null) {
-        visit(p, each);
-      }
+      visit(prefixes.get(key.substring(0, len)), each);
     }
     for (int i = 0; i < otherList.size(); i++) {
       Group o = otherList.get(i);
-      if (o.range.contains(key)) {
+      if (((WatchRange) o.range).contains(key)) {
         visit(o, each);
       }
     }
   }
 
-  private static void visit(Group g, Consumer<Watcher> each) {
+  private static void visit(Object entry, Consumer<Watcher> each) {
     // callbacks must not add or remove watchers (the hub collects first and moves watchers afterwards)
-    Watcher[] m = g.members;
-    for (int i = 0, n = g.size; i < n; i++) {
-      each.accept(m[i]);
+    if (entry instanceof Watcher w) {
+      each.accept(w);
+    } else if (entry != null) {
+      Group g = (Group) entry;
+      Watcher[] m = g.members;
+      for (int i = 0, n = g.size; i < n; i++) {
+        each.accept(m[i]);
+      }
     }
   }
 
   /** Every watcher (for whole-index transitions such as a snapshot install). */
   List<Watcher> all() {
     List<Watcher> out = new ArrayList<>(watchers);
-    for (Group g : keys.values()) {
-      out.addAll(Arrays.asList(g.members).subList(0, g.size));
-    }
-    for (Group g : prefixes.values()) {
-      out.addAll(Arrays.asList(g.members).subList(0, g.size));
-    }
-    for (Group g : otherList) {
-      out.addAll(Arrays.asList(g.members).subList(0, g.size));
+    Consumer<Object> add = e -> visit(e, out::add);
+    keys.forEach(add);
+    prefixes.forEach(add);
+    otherList.forEach(add);
+    if (out.size() != watchers) {
+      throw new IllegalStateException("index holds " + out.size() + " watchers but counts " + watchers);
     }
     return out;
   }

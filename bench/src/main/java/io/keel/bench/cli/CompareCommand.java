@@ -70,8 +70,12 @@ public final class CompareCommand implements Callable<Integer> {
   List<Integer> watchers;
 
   @Option(names = "--write-rate", defaultValue = "1000",
-      description = "watch suite: puts per second during the latency run (default: ${DEFAULT-VALUE})")
+      description = "watch suite: writes (puts) per second during the latency run (default: ${DEFAULT-VALUE})")
   double writeRate;
+
+  @Option(names = "--puts-per-txn", defaultValue = "1",
+      description = "watch suite: puts per write request; more than 1 sends one Txn of that many puts (default: ${DEFAULT-VALUE})")
+  int putsPerTxn;
 
   @Option(names = "--out", description = "Report directory (default: bench/target/reports/<suite>-<members>m-<time>)")
   Path out;
@@ -102,8 +106,10 @@ public final class CompareCommand implements Callable<Integer> {
       String invocation = "bin/keel bench compare " + String.join(" ", ownArgs());
       if ("watch".equals(suite)) {
         List<WatchSuite.Point> points = new ArrayList<>();
-        CompareRunner.Outcome outcome = new WatchSuite(settings, writeRate, System.out).run(watchers, points);
-        System.out.println("report: " + WatchReport.write(settings.outDir(), settings, writeRate, points, outcome,
+        CompareRunner.Outcome outcome = new WatchSuite(settings, writeRate, putsPerTxn, System.out)
+            .run(watchers, points);
+        System.out.println("report: " + WatchReport.write(settings.outDir(), settings, writeRate, putsPerTxn, points,
+            outcome,
             machine, invocation));
         return 0;
       }

@@ -33,27 +33,31 @@ public final class WatchReport {
         .orElse(null);
   }
 
-  public static Path write(Path outDir, CompareRunner.Settings settings, double writeRate,
+  public static Path write(Path outDir, CompareRunner.Settings settings, double writeRate, int putsPerTxn,
       List<WatchSuite.Point> points, CompareRunner.Outcome outcome, MachineFacts machine, String invocation)
       throws IOException {
     Files.createDirectories(outDir);
     MarkdownTable all = new MarkdownTable("watchers", "system", "RSS before MiB", "RSS after MiB", "bytes/watcher", "JVM heap B/watcher",
-        "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "events/expected", "put errors");
+        "writes/s", "send p50 ms", "send p99 ms", "send p99.9 ms", "commit p50 ms", "commit p99 ms",
+        "commit p99.9 ms", "events before commit", "events/expected", "put errors");
     for (WatchSuite.Point p : points) {
       all.row(p.watchers(), p.system(), fmt(p.rssBeforeBytes() / 1048576.0), fmt(p.rssAfterBytes() / 1048576.0),
-          String.format(Locale.ROOT, "%.0f", p.bytesPerWatcher()), fmt(p.heapBytesPerWatcher()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(90)),
-          fmt(p.deliveryMs(99)), fmt(p.deliveryMs(99.9)), p.events() + "/" + p.expectedEvents(), p.putErrors());
+          String.format(Locale.ROOT, "%.0f", p.bytesPerWatcher()), fmt(p.heapBytesPerWatcher()),
+          String.format(Locale.ROOT, "%.0f", p.writesPerSecond()), fmt(p.deliveryMs(50)), fmt(p.deliveryMs(99)),
+          fmt(p.deliveryMs(99.9)), fmt(p.fromCommitMs(50)), fmt(p.fromCommitMs(99)), fmt(p.fromCommitMs(99.9)),
+          p.eventsBeforeCommit(), p.events() + "/" + p.expectedEvents(), p.putErrors());
     }
     List<Integer> counts = points.stream().map(WatchSuite.Point::watchers).distinct().sorted().toList();
-    MarkdownTable ratios = new MarkdownTable("watchers", "bytes/watcher keel/etcd", "p50 keel/etcd",
-        "p99 keel/etcd", "p99.9 keel/etcd");
+    MarkdownTable ratios = new MarkdownTable("watchers", "bytes/watcher keel/etcd", "send p50 keel/etcd",
+        "send p99 keel/etcd", "send p99.9 keel/etcd", "commit p50 keel/etcd", "commit p99 keel/etcd");
     for (int n : counts) {
       WatchSuite.Point k = find(points, n, "keel");
       WatchSuite.Point e = find(points, n, "etcd");
       if (k != null && e != null) {
         ratios.row(n, fmt(ratio(k.bytesPerWatcher(), e.bytesPerWatcher())), fmt(ratio(k.deliveryMs(50),
             e.deliveryMs(50))), fmt(ratio(k.deliveryMs(99), e.deliveryMs(99))),
-            fmt(ratio(k.deliveryMs(99.9), e.deliveryMs(99.9))));
+            fmt(ratio(k.deliveryMs(99.9), e.deliveryMs(99.9))), fmt(ratio(k.fromCommitMs(50), e.fromCommitMs(50))),
+            fmt(ratio(k.fromCommitMs(99), e.fromCommitMs(99))));
       }
     }
     List<Charts.Series> mem = new ArrayList<>();
@@ -65,11 +69,13 @@ public final class WatchReport {
       }
       double[] x = mine.stream().mapToDouble(WatchSuite.Point::watchers).toArray();
       mem.add(new Charts.Series(s, x, mine.stream().mapToDouble(WatchSuite.Point::bytesPerWatcher).toArray()));
-      lat.add(new Charts.Series(s, x, mine.stream().mapToDouble(p -> p.deliveryMs(99)).toArray()));
+      lat.add(new Charts.Series(s + " (from send)", x, mine.stream().mapToDouble(p -> p.deliveryMs(99)).toArray()));
+      lat.add(new Charts.Series(s + " (from commit)", x,
+          mine.stream().mapToDouble(p -> p.fromCommitMs(99)).toArray()));
     }
     Charts.lineChart("Server RSS growth per idle watcher", "watchers", "bytes/watcher", mem, true,
         outDir.resolve("watch-bytes-per-watcher.png"));
-    Charts.lineChart("Event delivery p99 (put sent to event received)", "watchers", "ms", lat, true,
+    Charts.lineChart("Event delivery p99 (from put sent / from put response)", "watchers", "ms", lat, true,
         outDir.resolve("watch-delivery-p99.png"));
 
     StringBuilder md = new StringBuilder();
@@ -77,9 +83,13 @@ public final class WatchReport {
     md.append(String.format(Locale.ROOT,
         "Members per cluster: %d; watchers on the first member, %d per stream, one distinct key each. Memory: "
             + "VmRSS of that member before and after opening the watchers (Keel after `jcmd GC.run`), delta / N; for Keel also the JVM's used "
-            + "heap after GC (`jcmd GC.heap_info`), delta / N. Latency: puts to the watched keys at %.0f/s for at most %d s, put sent to event received "
-            + "(HdrHistogram). Systems alternate per watcher count. Ratios keel/etcd: < 1 favours Keel.\n\n",
-        settings.members(), WatchSuite.WATCHERS_PER_STREAM, writeRate, settings.secondsPerPoint()));
+            + "heap after GC (`jcmd GC.heap_info`), delta / N. Latency: writes (puts) to the watched "
+            + "keys at %.0f/s, %d puts per request (1 = Put, more = one Txn: one revision), for at most %d s by %d clients, measured from the put being sent (`send`) and from its response "
+            + "being received (`commit`: the write is visible to the writer; an event that arrives before the response "
+            + "counts as 0 and in `events before commit`), HdrHistogram. Systems alternate per watcher count. Ratios "
+            + "keel/etcd: < 1 favours Keel.\n\n",
+        settings.members(), WatchSuite.WATCHERS_PER_STREAM, writeRate, putsPerTxn, settings.secondsPerPoint(),
+        WatchSuite.putClients(writeRate / putsPerTxn)));
     md.append(ratios.render()).append('\n').append(all.render()).append('\n');
     md.append("## Machine\n\n").append(machine.toMarkdown()).append('\n');
     md.append("The machine is shared with other work (builds, tests): treat small differences as noise.\n\n");

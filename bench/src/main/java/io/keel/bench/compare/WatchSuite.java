@@ -26,40 +26,80 @@ import org.HdrHistogram.Histogram;
  * first member of a running cluster: read its RSS (after a full GC for Keel), open N idle watchers on
  * distinct keys ({@link #WATCHERS_PER_STREAM} multiplexed per stream, as etcd clients do), read RSS again
  * (bytes/watcher = delta / N), then put to the watched keys at a bounded rate for a bounded time and record
- * put-sent to event-received latency. Watchers are closed before the next point; since a process rarely
- * returns memory, counts run ascending so each point's growth exceeds the previous peak.
+ * event delivery latency twice: from the put being sent, and from its response being received (the write
+ * committed and visible to the writer; this isolates the watch fan-out from the write path). One put writes one
+ * key, so writes/s = puts/s = events produced per second (each put matches the watchers of one key).
+ * Watchers are closed before the next point; since a process rarely returns memory, counts run ascending so
+ * each point's growth exceeds the previous peak.
  */
 public final class WatchSuite {
 
   public static final int WATCHERS_PER_STREAM = 1000;
   public static final int MAX_WATCHERS = 200_000;
   public static final int VAL_SIZE = 64;
-  /** Clients putting (each with one request in flight). */
-  public static final int PUT_CLIENTS = 16;
+  /**
+   * Clients putting (each with one request in flight): at least 16, and enough that the target rate needs at
+   * most 10 ms per put ({@code rate / 100}), at most 256.
+   */
+  public static int putClients(double writeRate) {
+    return (int) Math.max(16, Math.min(256, Math.ceil(writeRate / 100)));
+  }
   /** Time allowed for creating all watchers of a point, and for late events after the puts. */
   public static final long CREATE_TIMEOUT_MS = 180_000;
   public static final long DRAIN_TIMEOUT_MS = 15_000;
 
   /** One (watcher count, system) result. */
   public record Point(int watchers, String system, long rssBeforeBytes, long rssAfterBytes, boolean gcDone,
-      double bytesPerWatcher, double heapBytesPerWatcher, long puts, long putErrors,
-      long expectedEvents, long events, Histogram delivery) {
+      double bytesPerWatcher, double heapBytesPerWatcher, long puts, long putErrors, double writesPerSecond,
+      long expectedEvents, long events, Histogram delivery, Histogram deliveryFromCommit,
+      long eventsBeforeCommit) {
+    /** Put sent to event received. */
     public double deliveryMs(double percentile) {
       return delivery.getTotalCount() == 0 ? Double.NaN : delivery.getValueAtPercentile(percentile) / 1e6;
+    }
+
+    /** Put response received to event received (0 when the event came first). */
+    public double fromCommitMs(double percentile) {
+      return deliveryFromCommit.getTotalCount() == 0 ? Double.NaN
+          : deliveryFromCommit.getValueAtPercentile(percentile) / 1e6;
     }
   }
 
   private final CompareRunner.Settings settings;
   private final double writeRate;
+  private final int putsPerTxn;
   private final PrintStream log;
 
   public WatchSuite(CompareRunner.Settings settings, double writeRate, PrintStream log) {
+    this(settings, writeRate, 1, log);
+  }
+
+  /**
+   * @param writeRate writes (puts, i.e. events produced) per second
+   * @param putsPerTxn puts per request: 1 = plain Put; k > 1 = a Txn of k puts to k watched keys (one revision
+   *     of k events), so the request rate is {@code writeRate / k}
+   */
+  public WatchSuite(CompareRunner.Settings settings, double writeRate, int putsPerTxn, PrintStream log) {
     if (!(writeRate >= 1 && writeRate <= 100_000)) {
       throw new IllegalArgumentException("--write-rate must be in 1..100000: " + writeRate);
     }
+    if (putsPerTxn < 1 || putsPerTxn > WatchHarness.MAX_PUTS_PER_TXN) {
+      throw new IllegalArgumentException("--puts-per-txn must be in 1.." + WatchHarness.MAX_PUTS_PER_TXN + ": "
+          + putsPerTxn);
+    }
     this.settings = settings;
     this.writeRate = writeRate;
+    this.putsPerTxn = putsPerTxn;
     this.log = log;
+  }
+
+  public int putsPerTxn() {
+    return putsPerTxn;
+  }
+
+  /** Requests per second: the write rate divided by the puts per request. */
+  public double requestRate() {
+    return writeRate / putsPerTxn;
   }
 
   /** Starts the clusters, runs every count on every system, stops the clusters. */
@@ -91,10 +131,12 @@ public final class WatchSuite {
         for (String system : settings.systems()) {
           Point p = runPoint(system, clusters.get(system), n);
           results.add(p);
-          log.printf(Locale.ROOT, "watchers %6d %-5s: %8.1f B/watcher (heap %.1f)  delivery p50 %7.2f p99 %7.2f p99.9 %7.2f ms"
+          log.printf(Locale.ROOT, "watchers %6d %-5s: %8.1f B/watcher (heap %.1f)  %.0f writes/s  from send p50 %7.2f"
+                  + " p99 %7.2f p99.9 %7.2f ms  from commit p50 %7.2f p99 %7.2f p99.9 %7.2f ms (%d before commit)"
                   + "  events %d/%d  put errors %d%n", n, system, p.bytesPerWatcher(), p.heapBytesPerWatcher(),
-              p.deliveryMs(50),
-              p.deliveryMs(99), p.deliveryMs(99.9), p.events(), p.expectedEvents(), p.putErrors());
+              p.writesPerSecond(), p.deliveryMs(50), p.deliveryMs(99), p.deliveryMs(99.9), p.fromCommitMs(50),
+              p.fromCommitMs(99), p.fromCommitMs(99.9), p.eventsBeforeCommit(), p.events(), p.expectedEvents(),
+              p.putErrors());
           log.flush();
         }
       }
@@ -122,7 +164,7 @@ public final class WatchSuite {
       keys.add(ByteString.copyFrom(String.format(Locale.ROOT, "/bench/watch/%08d", i), StandardCharsets.US_ASCII));
     }
     int streams = watchers / WATCHERS_PER_STREAM;
-    long puts = Math.max(1, Math.round(writeRate * settings.secondsPerPoint()));
+    long puts = Math.max(1, Math.round(requestRate() * settings.secondsPerPoint()));
     puts = Math.min(puts, settings.totalPerPoint());
     long rssBefore = settledRss(pid, jvm);
     long heapBefore = jvm ? MemoryProbe.heapUsedBytes(pid) : -1;
@@ -135,14 +177,14 @@ public final class WatchSuite {
       double heapPerWatcher = heapBefore < 0 || heapAfter < 0 ? Double.NaN
           : MemoryProbe.bytesPerWatcher(heapBefore, heapAfter, watchers);
       BenchResult r = BenchRun.run("watch delivery", system, Map.of("watchers", watchers),
-          new LoadConfig(PUT_CLIENTS, 1, puts, settings.secondsPerPoint() + 30, writeRate),
-          h.putOperation(putConns, VAL_SIZE, settings.requestTimeoutMs()), null, false);
+          new LoadConfig(putClients(requestRate()), 1, puts, settings.secondsPerPoint() + 30, requestRate()),
+          h.putOperation(putConns, VAL_SIZE, settings.requestTimeoutMs(), putsPerTxn), null, false);
       long expected = h.expectedEvents(r.count());
       long got = h.awaitEvents(expected, DRAIN_TIMEOUT_MS);
       return new Point(watchers, system, rssBefore, rssAfter, jvm,
           MemoryProbe.bytesPerWatcher(rssBefore, rssAfter, watchers), heapPerWatcher,
-          r.count(), r.errors(), expected, got,
-          h.deliveryLatencyNanos());
+          r.count(), r.errors(), r.ratePerSecond() * putsPerTxn, expected, got,
+          h.deliveryLatencyNanos(), h.deliveryFromCommitNanos(), h.eventsBeforeCommit());
     }
   }
 }

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.keel.proto.etcdserverpb.KVGrpc;
 import io.keel.proto.etcdserverpb.PutRequest;
+import io.keel.proto.etcdserverpb.RequestOp;
+import io.keel.proto.etcdserverpb.TxnRequest;
 import io.keel.proto.etcdserverpb.WatchCreateRequest;
 import io.keel.proto.etcdserverpb.WatchGrpc;
 import io.keel.proto.etcdserverpb.WatchRequest;
@@ -24,7 +26,11 @@ import org.HdrHistogram.Histogram;
  * each with {@code watchersPerStream} watchers on keys taken round-robin from a key list, and measures
  * (a) watch creation latency (create request sent to "created" response) and (b) event delivery latency:
  * puts made through {@link #putOperation} carry their sequence number in the value's first 8 bytes, so a
- * watcher can look up when that put was sent. All waits are bounded.
+ * watcher can look up when that put was sent and when its response came back. Delivery is measured twice:
+ * from the put being <em>sent</em> (includes the write path: consensus, fsync) and from the put's response
+ * being <em>received</em>, i.e. from the write being committed and visible to the writer (isolates the watch
+ * fan-out). An event can arrive before its put's response; such events are counted
+ * ({@link #eventsBeforeCommit}) and recorded as 0 in the from-commit histogram. All waits are bounded.
  */
 public final class WatchHarness implements AutoCloseable {
 
@@ -33,17 +39,25 @@ public final class WatchHarness implements AutoCloseable {
   public static final int MAX_TRACKED_PUTS = 10_000_000;
   /** Create requests sent but not yet answered, at most (servers bound their request queues). */
   public static final int MAX_PENDING_CREATES = 1000;
+  /** etcd's default --max-txn-ops. */
+  public static final int MAX_PUTS_PER_TXN = 128;
 
   private final List<ByteString> keys;
   private final int[] watchersPerKey;
   private final List<StreamObserver<WatchRequest>> requestStreams = new ArrayList<>();
   private final ConcurrentHistogram creation = new ConcurrentHistogram(1, LoadRunner.MAX_TRACKABLE_NANOS, 3);
   private final ConcurrentHistogram delivery = new ConcurrentHistogram(1, LoadRunner.MAX_TRACKABLE_NANOS, 3);
+  private final ConcurrentHistogram deliveryFromCommit =
+      new ConcurrentHistogram(1, LoadRunner.MAX_TRACKABLE_NANOS, 3);
+  private final AtomicLong eventsBeforeCommit = new AtomicLong();
   private final AtomicLong created = new AtomicLong();
   private final AtomicLong events = new AtomicLong();
   private final AtomicLong streamErrors = new AtomicLong();
   private final AtomicLongArray putSendNanos;
+  /** When each put's successful response was received (0: not yet, or it failed). */
+  private final AtomicLongArray putDoneNanos;
   private final int totalWatchers;
+  private volatile int putsPerTxn = 1;
 
   /**
    * Opens the streams and creates all watchers, waiting at most {@code timeoutMs} for them.
@@ -65,6 +79,7 @@ public final class WatchHarness implements AutoCloseable {
     this.keys = List.copyOf(keys);
     this.watchersPerKey = new int[keys.size()];
     this.putSendNanos = new AtomicLongArray(maxPuts);
+    this.putDoneNanos = new AtomicLongArray(maxPuts);
     this.totalWatchers = streams * watchersPerStream;
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     int w = 0;
@@ -121,6 +136,13 @@ public final class WatchHarness implements AutoCloseable {
             long sent = putSendNanos.get((int) seq);
             if (sent != 0) {
               delivery.recordValue(Math.max(1, Math.min(LoadRunner.MAX_TRACKABLE_NANOS, now - sent)));
+              long committed = putDoneNanos.get((int) seq);
+              if (committed == 0 || committed > now) {
+                eventsBeforeCommit.incrementAndGet(); // the watcher saw it before the writer did
+                deliveryFromCommit.recordValue(0);
+              } else {
+                deliveryFromCommit.recordValue(Math.min(LoadRunner.MAX_TRACKABLE_NANOS, now - committed));
+              }
             }
           }
         }
@@ -143,6 +165,20 @@ public final class WatchHarness implements AutoCloseable {
    * number, and the send time is remembered for the delivery latency.
    */
   public AsyncOperation putOperation(EtcdConnections conns, int valSize, long requestTimeoutMs) {
+    return putOperation(conns, valSize, requestTimeoutMs, 1);
+  }
+
+  /**
+   * Like {@link #putOperation(EtcdConnections, int, long)}, but each request is a txn of {@code putsPerTxn} puts
+   * (one revision, {@code putsPerTxn} events): request {@code seq} writes keys {@code seq * k .. seq * k + k - 1}
+   * (mod the key count), all values carrying {@code seq}. With one put it is a plain Put.
+   */
+  public AsyncOperation putOperation(EtcdConnections conns, int valSize, long requestTimeoutMs, int putsPerTxn) {
+    if (putsPerTxn < 1 || putsPerTxn > MAX_PUTS_PER_TXN || putsPerTxn > keys.size()) {
+      throw new IllegalArgumentException("puts per txn must be in 1.." + MAX_PUTS_PER_TXN
+          + " and at most the number of watched keys: " + putsPerTxn);
+    }
+    this.putsPerTxn = putsPerTxn;
     if (valSize < Long.BYTES || valSize > KeyGenerator.MAX_SIZE_BYTES) {
       throw new IllegalArgumentException("--val-size must be in 8.." + KeyGenerator.MAX_SIZE_BYTES
           + " for watch benchmarks (the value carries the put's sequence number): " + valSize);
@@ -156,14 +192,31 @@ public final class WatchHarness implements AutoCloseable {
       byte[] value = new byte[valSize];
       ByteBuffer.wrap(value).putLong(seq);
       putSendNanos.set((int) seq, System.nanoTime());
-      KvOperations.stub(stubs, client, requestTimeoutMs).put(PutRequest.newBuilder()
-          .setKey(keys.get((int) (seq % keys.size()))).setValue(ByteString.copyFrom(value)).build(),
-          new UnaryCall<>(done));
+      UnaryCall<Object> call = new UnaryCall<>(err -> {
+        if (err == null) {
+          putDoneNanos.set((int) seq, System.nanoTime());
+        }
+        done.done(err);
+      });
+      ByteString v = ByteString.copyFrom(value);
+      KVGrpc.KVStub stub = KvOperations.stub(stubs, client, requestTimeoutMs);
+      if (putsPerTxn == 1) {
+        stub.put(PutRequest.newBuilder().setKey(keys.get((int) (seq % keys.size()))).setValue(v).build(),
+            new ForwardTo<>(call));
+      } else {
+        TxnRequest.Builder txn = TxnRequest.newBuilder();
+        for (int j = 0; j < putsPerTxn; j++) {
+          ByteString key = keys.get((int) ((seq * putsPerTxn + j) % keys.size()));
+          txn.addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(key).setValue(v)));
+        }
+        stub.txn(txn.build(), new ForwardTo<>(call));
+      }
     };
   }
 
-  /** Events every watcher together should receive for puts number 0..puts-1. */
-  public long expectedEvents(long puts) {
+  /** Events every watcher together should receive for requests number 0..requests-1 (each of putsPerTxn puts). */
+  public long expectedEvents(long requests) {
+    long puts = requests * putsPerTxn;
     long sum = 0;
     for (int k = 0; k < keys.size(); k++) {
       long putsOnKey = puts / keys.size() + (k < puts % keys.size() ? 1 : 0);
@@ -187,6 +240,40 @@ public final class WatchHarness implements AutoCloseable {
 
   public Histogram deliveryLatencyNanos() {
     return delivery.copy();
+  }
+
+  /** Delivery from the put's response being received (0 for events that arrived before it). */
+  public Histogram deliveryFromCommitNanos() {
+    return deliveryFromCommit.copy();
+  }
+
+  /** Events that arrived before their put's response (or whose put failed). */
+  public long eventsBeforeCommit() {
+    return eventsBeforeCommit.get();
+  }
+
+  /** Passes a unary call's outcome on, whatever the response type. */
+  private static final class ForwardTo<T> implements StreamObserver<T> {
+    private final UnaryCall<Object> call;
+
+    ForwardTo(UnaryCall<Object> call) {
+      this.call = call;
+    }
+
+    @Override
+    public void onNext(T value) {
+      call.onNext(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      call.onError(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      call.onCompleted();
+    }
   }
 
   public long streamErrors() {

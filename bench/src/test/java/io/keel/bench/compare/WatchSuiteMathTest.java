@@ -31,6 +31,27 @@ class WatchSuiteMathTest {
   }
 
   @Test
+  void putClientsAllowTenMillisecondsPerRequestWithinBounds() {
+    assertThat(WatchSuite.putClients(1000)).isEqualTo(16);
+    assertThat(WatchSuite.putClients(10_000)).isEqualTo(100);
+    assertThat(WatchSuite.putClients(100_000)).isEqualTo(256);
+  }
+
+  @Test
+  void txnWritesDivideTheRequestRateAndAreBounded() {
+    CompareRunner.Settings settings = new CompareRunner.Settings(java.util.List.of("keel"), 1,
+        java.nio.file.Path.of("target"), java.nio.file.Path.of("x.jar"), java.util.List.of(),
+        java.nio.file.Path.of("etcd"), 1000, 5, 1, 1000, 0);
+    WatchSuite suite = new WatchSuite(settings, 10_000, 10, System.out);
+    assertThat(suite.requestRate()).isEqualTo(1000.0);
+    assertThat(suite.putsPerTxn()).isEqualTo(10);
+    assertThatThrownBy(() -> new WatchSuite(settings, 10_000, 0, System.out))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new WatchSuite(settings, 10_000, 129, System.out))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void bytesPerWatcherIsTheDeltaOverTheCount() {
     assertThat(MemoryProbe.bytesPerWatcher(1_000_000, 36_000_000, 100_000)).isEqualTo(350.0);
     assertThat(MemoryProbe.bytesPerWatcher(2_000, 1_000, 10)).isEqualTo(-100.0);
