@@ -2,11 +2,21 @@ package io.keel.chaos.workload;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.keel.chaos.checker.CheckResult;
+import io.keel.chaos.checker.RegisterChecker;
+import io.keel.chaos.cluster.DockerCluster;
 import io.keel.chaos.cluster.Node;
+import io.keel.chaos.history.History;
 import io.keel.chaos.history.Op;
 import io.keel.chaos.history.Recorder;
+import io.keel.chaos.report.Report;
+import io.keel.chaos.report.RunReport;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -22,9 +32,11 @@ import org.slf4j.LoggerFactory;
  * Keys rotate every {@code opsPerKey * activeKeys} operations so each key's history stays small enough to
  * check exhaustively.
  */
-public final class RegisterWorkload {
+public final class RegisterWorkload implements Workload {
   private static final Logger LOG = LoggerFactory.getLogger(RegisterWorkload.class);
   private static final int ACTIVE_KEYS = 5;
+  private static final int MAX_EVENTS = 2_000_000;
+  private static final int OPS_PER_KEY = 200;
 
   private final int concurrency;
   private final long opTimeoutMs;
@@ -35,8 +47,18 @@ public final class RegisterWorkload {
   private final AtomicLong nextValue = new AtomicLong();
   private final AtomicLong okCount = new AtomicLong();
   private final AtomicLong infoCount = new AtomicLong();
+  private final Recorder recorder;
+  private final long seed;
+  private final Map<String, String> runFacts;
 
-  public RegisterWorkload(int concurrency, long opTimeoutMs, int opsPerKey, long maxOps) {
+  /** The register workload of a run with options {@code o}, recording on the time base {@code startNanos}. */
+  public RegisterWorkload(RunOptions o, long startNanos) {
+    this(o.concurrency(), o.opTimeoutMs(), OPS_PER_KEY, MAX_EVENTS / 2 - 1, new Recorder(MAX_EVENTS, startNanos),
+        o.seed());
+  }
+
+  public RegisterWorkload(int concurrency, long opTimeoutMs, int opsPerKey, long maxOps, Recorder recorder,
+      long seed) {
     if (concurrency < 1 || concurrency > 256) {
       throw new IllegalArgumentException("concurrency must be in [1, 256], got " + concurrency);
     }
@@ -47,6 +69,50 @@ public final class RegisterWorkload {
     this.opTimeoutMs = opTimeoutMs;
     this.opsPerKey = opsPerKey;
     this.maxOps = maxOps;
+    this.recorder = recorder;
+    this.seed = seed;
+    this.runFacts = new LinkedHashMap<>();
+  }
+
+  @Override
+  public String name() {
+    return "register";
+  }
+
+  @Override
+  public void run(DockerCluster cluster, long deadlineNanos) throws InterruptedException {
+    long t0 = System.nanoTime();
+    run(i -> cluster.nodes().get(i % cluster.nodes().size()), recorder, seed, deadlineNanos);
+    runFacts.put("ops/s", String.format("%.1f", operations() / ((System.nanoTime() - t0) / 1e9)));
+  }
+
+  @Override
+  public WorkloadReport check(Path dir, List<Op> nemesisEvents) throws IOException {
+    History h = merge(recorder.history().events(), nemesisEvents);
+    h.save(dir.resolve("history.jsonl"));
+    CheckResult result = RegisterChecker.standard().check(h);
+    Map<String, String> facts = new LinkedHashMap<>(runFacts);
+    facts.put("operations", operations() + " (ok " + okOperations() + ", unknown " + unknownOperations() + ")");
+    Report report = new Report("Keel chaos: register", h, result, facts);
+    report.write(dir);
+    return new WorkloadReport(name(), result.verdict(), operations(), okOperations(), unknownOperations(),
+        result.operationsChecked(), result.anomalies(), result.elapsedMs(),
+        Map.of("history", dir.resolve("history.jsonl").toString()), report.text(),
+        "<pre>" + io.keel.chaos.report.Html.esc(report.text()) + "</pre>");
+  }
+
+  /** Client events with the nemesis events inserted by time (each list keeps its own order). */
+  static History merge(List<Op> client, List<Op> nemesis) {
+    List<Op> out = new ArrayList<>(client.size() + nemesis.size());
+    int j = 0;
+    for (Op e : client) {
+      while (j < nemesis.size() && nemesis.get(j).timeNanos() <= e.timeNanos()) {
+        out.add(nemesis.get(j++));
+      }
+      out.add(e);
+    }
+    out.addAll(nemesis.subList(j, nemesis.size()));
+    return new History(out);
   }
 
   /**

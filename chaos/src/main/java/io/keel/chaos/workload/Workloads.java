@@ -1,0 +1,30 @@
+package io.keel.chaos.workload;
+
+import io.keel.chaos.workload.listappend.ListAppendRun;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds workloads by their {@code --workload} name; {@code all} is every workload at once. */
+public final class Workloads {
+  /** The single workloads, in the order {@code all} runs them. */
+  public static final List<String> NAMES = List.of("register", "list-append");
+
+  private Workloads() {
+  }
+
+  /** The workload(s) named {@code name} for a run with {@code o}, recording on the time base {@code startNanos}. */
+  public static List<Workload> create(String name, RunOptions o, long startNanos) {
+    if (name.equals("all")) {
+      List<Workload> out = new ArrayList<>();
+      for (String n : NAMES) {
+        out.addAll(create(n, o, startNanos));
+      }
+      return out;
+    }
+    return List.of(switch (name) {
+      case "register" -> new RegisterWorkload(o, startNanos);
+      case "list-append" -> new ListAppendRun(o);
+      default -> throw new IllegalArgumentException("unknown workload '" + name + "' (known: " + NAMES + ", all)");
+    });
+  }
+}
