@@ -31,8 +31,10 @@ public final class ChaosCommand implements Callable<Integer> {
       java.util.stream.Stream.of("all")).toList();
 
   @Option(names = "--workload", defaultValue = "register",
-      description = "Workload: register (linearizability per key), list-append (strict serializability), or all "
-          + "(every workload at once on one cluster, one report with a verdict per workload).")
+      description = "Workload: register (linearizability per key), list-append (strict serializability), set "
+          + "(unique adds, final read), watch (watchers on every member vs the writers' revisions), lease (kept-alive "
+          + "keys never vanish, expired leases' keys go in one revision), or all (every workload at once on one "
+          + "cluster, one report with a verdict per workload).")
   String workload;
 
   @Option(names = "--nemesis", defaultValue = "partition,kill", split = ",",

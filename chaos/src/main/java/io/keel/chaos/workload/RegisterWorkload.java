@@ -177,11 +177,8 @@ public final class RegisterWorkload implements Workload {
               : inv.complete(Op.Type.FAIL, null, null, "compare failed");
         };
       } catch (StatusRuntimeException e) {
-        String why = e.getStatus().getCode() + (e.getStatus().getDescription() == null ? ""
-            : ": " + e.getStatus().getDescription());
-        boolean certain = kind == 0 || neverSent(e) || ((liveness & 1) == 1 && node.liveness() == liveness);
-        done = inv.complete(certain ? Op.Type.FAIL : Op.Type.INFO, null, null,
-            why + ((liveness & 1) == 1 && node.liveness() == liveness ? " (member down)" : ""));
+        done = inv.complete(Outcomes.classify(e, kind == 0, node, liveness), null, null,
+            Outcomes.why(e) + (Outcomes.memberDown(node, liveness) ? " (member down)" : ""));
       } catch (RuntimeException e) {
         done = kind == 0 ? inv.complete(Op.Type.FAIL, null, null, e.toString())
             : inv.complete(Op.Type.INFO, null, null, e.toString());
@@ -200,31 +197,10 @@ public final class RegisterWorkload implements Workload {
         process += concurrency; // its operation may still take effect: never reuse the process
       }
       if (done.type() == Op.Type.INFO) {
-        sleepQuietly(200); // back off: each unknown outcome widens the checker's search
+        Outcomes.sleepQuietly(200); // back off: each unknown outcome widens the checker's search
       } else if (done.error() != null && done.error().startsWith(Status.Code.UNAVAILABLE.name())) {
-        sleepQuietly(50); // do not spin against an unreachable member
+        Outcomes.sleepQuietly(50); // do not spin against an unreachable member
       }
-    }
-  }
-
-  /** The connection to the member could not be opened, so the request was never sent. */
-  static boolean neverSent(StatusRuntimeException e) {
-    if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
-      return false;
-    }
-    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-      if (t instanceof java.net.ConnectException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static void sleepQuietly(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

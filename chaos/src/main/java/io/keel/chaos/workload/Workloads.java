@@ -7,7 +7,7 @@ import java.util.List;
 /** Builds workloads by their {@code --workload} name; {@code all} is every workload at once. */
 public final class Workloads {
   /** The single workloads, in the order {@code all} runs them. */
-  public static final List<String> NAMES = List.of("register", "list-append");
+  public static final List<String> NAMES = List.of("register", "list-append", "set", "watch", "lease");
 
   private Workloads() {
   }
@@ -24,6 +24,9 @@ public final class Workloads {
     return List.of(switch (name) {
       case "register" -> new RegisterWorkload(o, startNanos);
       case "list-append" -> new ListAppendRun(o);
+      case "set" -> new io.keel.chaos.workload.set.SetWorkload(o, startNanos);
+      case "watch" -> new io.keel.chaos.workload.watch.WatchWorkload(o, startNanos);
+      case "lease" -> new io.keel.chaos.workload.lease.LeaseWorkload(o, startNanos);
       default -> throw new IllegalArgumentException("unknown workload '" + name + "' (known: " + NAMES + ", all)");
     });
   }
