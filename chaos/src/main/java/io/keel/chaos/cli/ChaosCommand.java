@@ -73,7 +73,8 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--runs-dir", defaultValue = "chaos/target/runs", description = "Where run directories go.")
   Path runsDir;
 
-  @Option(names = "--check-history", description = "Only check a saved history.jsonl (no cluster) and report.")
+  @Option(names = "--check-history", description = "Only check a saved history.jsonl (no cluster) and report; for "
+      + "watch and lease, the workload's directory of a run.")
   Path checkHistory;
 
   @Override
@@ -87,6 +88,10 @@ public final class ChaosCommand implements Callable<Integer> {
       System.out.println(new TxnReport("Keel chaos: list-append check of " + checkHistory, r, Map.of(), List.of())
           .text());
       return WorkloadReport.exitCode(r.verdict());
+    }
+    Integer rechecked = checkHistory == null ? null : Recheck.run(workload, checkHistory, System.out);
+    if (rechecked != null) {
+      return rechecked;
     }
     if (checkHistory != null) {
       io.keel.chaos.history.History h = io.keel.chaos.history.History.load(checkHistory);
