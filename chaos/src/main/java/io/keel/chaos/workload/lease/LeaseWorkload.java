@@ -14,7 +14,9 @@ import io.keel.chaos.history.Op;
 import io.keel.chaos.report.Html;
 import io.keel.chaos.workload.Clients;
 import io.keel.chaos.workload.Outcomes;
+import io.keel.chaos.workload.QueueObserver;
 import io.keel.chaos.workload.RunOptions;
+import io.keel.chaos.workload.Tally;
 import io.keel.chaos.workload.Workload;
 import io.keel.chaos.workload.WorkloadReport;
 import io.keel.chaos.workload.watch.WatchLog;
@@ -38,10 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Leases under faults. Each client, bound to one member, repeatedly grants a lease (TTL {@value #TTL_SECONDS} s),
@@ -67,9 +66,7 @@ public final class LeaseWorkload implements Workload {
   private final List<LeaseOp> events = new ArrayList<>();
   private final WatchLog watchLog;
   private WatcherClient watcher;
-  private final AtomicLong ops = new AtomicLong();
-  private final AtomicLong ok = new AtomicLong();
-  private final AtomicLong unknown = new AtomicLong();
+  private final Tally tally = new Tally();
   private volatile long lastActivity;
   private volatile double seconds = 1;
 
@@ -113,7 +110,7 @@ public final class LeaseWorkload implements Workload {
     int[] process = {client};
     KeepAliveStream ka = new KeepAliveStream();
     try {
-      while (System.nanoTime() < deadlineNanos && ops.get() < MAX_EVENTS / 4) {
+      while (System.nanoTime() < deadlineNanos && tally.total() < MAX_EVENTS / 4) {
         long lease = grant(process, node);
         if (lease == 0) {
           Outcomes.sleepQuietly(200);
@@ -218,13 +215,7 @@ public final class LeaseWorkload implements Workload {
       done = inv.complete(readOnly ? Op.Type.FAIL : Op.Type.INFO, inv.lease(), 0, null, e.toString());
     }
     record(done);
-    ops.incrementAndGet();
-    if (done.type() == Op.Type.OK) {
-      ok.incrementAndGet();
-    } else if (done.type() == Op.Type.INFO) {
-      unknown.incrementAndGet();
-      process[0] += clients;
-    }
+    process[0] = tally.settle(done.type(), process[0], clients, false);
     return done;
   }
 
@@ -284,13 +275,13 @@ public final class LeaseWorkload implements Workload {
     JsonLines.save(dir.resolve("watch.jsonl"), log);
     Findings r = LeaseChecker.check(h, log, prefix, SLACK_MS);
     Map<String, String> facts = new LinkedHashMap<>();
-    facts.put("lease ops", ops.get() + " (ok " + ok.get() + ", unknown " + unknown.get() + ")");
-    facts.put("lease ops/s", String.format("%.1f", ops.get() / seconds));
+    facts.put("lease ops", tally.describe());
+    facts.put("lease ops/s", String.format("%.1f", tally.total() / seconds));
     facts.put("TTL s", Long.toString(TTL_SECONDS));
     facts.put("slack ms", Long.toString(SLACK_MS));
     facts.putAll(r.facts());
     String text = r.describe();
-    return new WorkloadReport(name(), r.verdict(), ops.get(), ok.get(), unknown.get(), r.checked(),
+    return new WorkloadReport(name(), r.verdict(), tally.total(), tally.ok(), tally.unknown(), r.checked(),
         r.anomalyCount(), r.elapsedMs(), facts, text, "<pre>" + Html.esc(text) + "</pre>");
   }
 
@@ -301,7 +292,7 @@ public final class LeaseWorkload implements Workload {
   private static final class KeepAliveStream {
     private ManagedChannel channel;
     private StreamObserver<LeaseKeepAliveRequest> requests;
-    private BlockingQueue<Object> responses;
+    private QueueObserver<LeaseKeepAliveResponse> responses;
 
     LeaseKeepAliveResponse send(ManagedChannel ch, long lease, long timeoutMs) {
       if (requests == null || channel != ch) {
@@ -310,7 +301,7 @@ public final class LeaseWorkload implements Workload {
       requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(lease).build());
       Object o;
       try {
-        o = responses.poll(timeoutMs, TimeUnit.MILLISECONDS);
+        o = responses.poll(timeoutMs);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         close();
@@ -332,25 +323,9 @@ public final class LeaseWorkload implements Workload {
 
     private void open(ManagedChannel ch) {
       close();
-      BlockingQueue<Object> q = new ArrayBlockingQueue<>(64);
-      responses = q;
+      responses = new QueueObserver<>(64);
       channel = ch;
-      requests = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
-        @Override
-        public void onNext(LeaseKeepAliveResponse r) {
-          q.offer(r);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          q.offer(t);
-        }
-
-        @Override
-        public void onCompleted() {
-          q.offer(io.grpc.Status.UNAVAILABLE.withDescription("keep-alive stream completed").asRuntimeException());
-        }
-      });
+      requests = LeaseGrpc.newStub(ch).leaseKeepAlive(responses);
     }
 
     void close() {

@@ -13,6 +13,7 @@ import io.keel.chaos.report.Html;
 import io.keel.chaos.workload.Clients;
 import io.keel.chaos.workload.Outcomes;
 import io.keel.chaos.workload.RunOptions;
+import io.keel.chaos.workload.Tally;
 import io.keel.chaos.workload.Workload;
 import io.keel.chaos.workload.WorkloadReport;
 import io.keel.proto.etcdserverpb.Compare;
@@ -51,8 +52,7 @@ public final class SetWorkload implements Workload {
   private final String prefix;
   private final Recorder recorder;
   private final AtomicLong next = new AtomicLong();
-  private final AtomicLong ok = new AtomicLong();
-  private final AtomicLong unknown = new AtomicLong();
+  private final Tally tally = new Tally();
   private volatile double seconds = 1;
 
   public SetWorkload(RunOptions o, long startNanos) {
@@ -105,15 +105,7 @@ public final class SetWorkload implements Workload {
         done = inv.complete(Op.Type.INFO, v, null, e.toString());
       }
       recorder.complete(done);
-      if (done.type() == Op.Type.OK) {
-        ok.incrementAndGet();
-      } else if (done.type() == Op.Type.INFO) {
-        unknown.incrementAndGet();
-        process += clients;
-        Outcomes.sleepQuietly(200);
-      } else {
-        Outcomes.sleepQuietly(50);
-      }
+      process = tally.settle(done.type(), process, clients, true);
     }
   }
 
@@ -183,12 +175,12 @@ public final class SetWorkload implements Workload {
     long checkerMs = (System.nanoTime() - t0) / 1_000_000;
     long adds = h.operations().stream().filter(o -> o.invoke().f().equals("add")).count();
     Map<String, String> facts = new LinkedHashMap<>();
-    facts.put("adds", adds + " (ok " + ok.get() + ", unknown " + unknown.get() + ")");
+    facts.put("adds", tally.describe());
     facts.put("adds/s", String.format("%.1f", adds / seconds));
     facts.put("unknown adds present", Integer.toString(r.unknownPresent()));
     facts.put("result", r.reason());
     String text = r.reason() + "\n";
-    return new WorkloadReport(name(), r.verdict(), adds, ok.get(), unknown.get(), adds, r.anomalies(), checkerMs,
+    return new WorkloadReport(name(), r.verdict(), adds, tally.ok(), tally.unknown(), adds, r.anomalies(), checkerMs,
         facts, text, "<pre>" + Html.esc(text) + "</pre>");
   }
 }

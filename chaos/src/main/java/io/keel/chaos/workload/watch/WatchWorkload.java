@@ -14,6 +14,7 @@ import io.keel.chaos.report.Html;
 import io.keel.chaos.workload.Clients;
 import io.keel.chaos.workload.Outcomes;
 import io.keel.chaos.workload.RunOptions;
+import io.keel.chaos.workload.Tally;
 import io.keel.chaos.workload.Workload;
 import io.keel.chaos.workload.WorkloadReport;
 import io.keel.proto.etcdserverpb.CompactionRequest;
@@ -63,8 +64,7 @@ public final class WatchWorkload implements Workload {
   private final List<WatchWrite> writes = new ArrayList<>();
   private final List<WatcherClient> watchers = new ArrayList<>();
   private final AtomicLong nextValue = new AtomicLong();
-  private final AtomicLong ok = new AtomicLong();
-  private final AtomicLong unknown = new AtomicLong();
+  private final Tally tally = new Tally();
   private final AtomicLong compactions = new AtomicLong();
   private volatile long maxAckedRevision;
   private volatile long finalRevision;
@@ -157,17 +157,11 @@ public final class WatchWorkload implements Workload {
       }
       record(done);
       if (done.type() == Op.Type.OK) {
-        ok.incrementAndGet();
         synchronized (this) {
           maxAckedRevision = Math.max(maxAckedRevision, done.revision());
         }
-      } else if (done.type() == Op.Type.INFO) {
-        unknown.incrementAndGet();
-        process += writers;
-        Outcomes.sleepQuietly(200);
-      } else {
-        Outcomes.sleepQuietly(50);
       }
+      process = tally.settle(done.type(), process, writers, true);
     }
   }
 
@@ -247,16 +241,16 @@ public final class WatchWorkload implements Workload {
     JsonLines.save(dir.resolve("writes.jsonl"), ws);
     JsonLines.save(dir.resolve("watch.jsonl"), entries);
     Findings r = WatchChecker.check(ws, entries, log.overflowed());
-    long total = ok.get() + unknown.get() + ws.stream().filter(w -> w.type() == Op.Type.FAIL).count();
+    long total = tally.total();
     Map<String, String> facts = new LinkedHashMap<>();
-    facts.put("writes", total + " (ok " + ok.get() + ", unknown " + unknown.get() + ")");
+    facts.put("writes", tally.describe());
     facts.put("writes/s", String.format("%.1f", total / seconds));
     facts.put("watchers", Integer.toString(watchers.size()));
     facts.put("final revision", Long.toString(finalRevision));
     facts.put("compactions", Long.toString(compactions.get()));
     r.facts().forEach(facts::put);
     String text = r.describe();
-    return new WorkloadReport(name(), r.verdict(), total, ok.get(), unknown.get(), r.checked(), r.anomalyCount(),
+    return new WorkloadReport(name(), r.verdict(), total, tally.ok(), tally.unknown(), r.checked(), r.anomalyCount(),
         r.elapsedMs(), facts, text, "<pre>" + Html.esc(text) + "</pre>");
   }
 }

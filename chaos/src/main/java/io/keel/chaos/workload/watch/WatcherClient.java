@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.keel.chaos.checker.watch.WatchEvent;
+import io.keel.chaos.workload.QueueObserver;
 import io.keel.proto.etcdserverpb.WatchCreateRequest;
 import io.keel.proto.etcdserverpb.WatchGrpc;
 import io.keel.proto.etcdserverpb.WatchProgressRequest;
@@ -13,10 +14,6 @@ import io.keel.proto.mvccpb.Event;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,33 +113,10 @@ public final class WatcherClient {
     }
   }
 
-  private static final Object COMPLETED = new Object();
-
   /** One stream: create from {@code next}, consume until it breaks, is canceled, or the watcher stops. */
   private void stream() throws InterruptedException {
-    BlockingQueue<Object> q = new ArrayBlockingQueue<>(MAX_QUEUED + 2);
-    AtomicBoolean overflow = new AtomicBoolean();
-    StreamObserver<WatchRequest> req = WatchGrpc.newStub(channel.get()).watch(new StreamObserver<>() {
-      @Override
-      public void onNext(WatchResponse r) {
-        if (!overflow.get() && q.size() >= MAX_QUEUED) {
-          overflow.set(true);
-        }
-        if (!overflow.get()) {
-          q.offer(r);
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        q.offer(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        q.offer(COMPLETED);
-      }
-    });
+    QueueObserver<WatchResponse> q = new QueueObserver<>(MAX_QUEUED);
+    StreamObserver<WatchRequest> req = WatchGrpc.newStub(channel.get()).watch(q);
     long from = next;
     ByteString key = ByteString.copyFromUtf8(prefix);
     ByteString end = ByteString.copyFromUtf8(prefixEnd(prefix));
@@ -155,9 +129,9 @@ public final class WatcherClient {
     reconnectNow = false;
     try {
       while (!stopping && !reconnectNow) {
-        Object o = q.poll(100, TimeUnit.MILLISECONDS);
+        Object o = q.poll(100);
         if (o == null) {
-          if (overflow.get()) {
+          if (q.overflowed()) {
             log.add(id, "error", next, null, "client queue overflow; resuming");
             return;
           }
@@ -174,10 +148,6 @@ public final class WatcherClient {
         }
         if (o instanceof Throwable t) {
           log.add(id, "error", next, null, t.toString());
-          return;
-        }
-        if (o == COMPLETED) {
-          log.add(id, "error", next, null, "stream completed by the server");
           return;
         }
         WatchResponse r = (WatchResponse) o;
