@@ -155,6 +155,22 @@ class WatchCheckerTest {
     assertThat(check().anomalies()).anyMatch(a -> a.contains("canceled as compacted at 7 though it asked from 7"));
   }
 
+  /** Run 084544Z-12's anomaly in small: resumed at compact_revision 7, the delete at 7 never arrives. */
+  @Test
+  void theCompactRevisionItselfIsNotExcused() {
+    writers();
+    goodWatcher(0);
+    entry(1, "start", 5);
+    entry(1, "canceled", 7);
+    entry(1, "start", 7);
+    entry(1, "events", 8, put("k4", 8, 3));
+    entry(1, "end", 9);
+    Findings r = check();
+    assertThat(r.anomalies()).containsExactlyInAnyOrder(
+        "watcher 1 missed revision 7 [DELETE k1@7] (acknowledged; watcher covered 5..8)",
+        "watcher 1 stalled: brought up to date only to revision 8 of the final 9");
+  }
+
   @Test
   void aResumeThatSkipsIsCaught() {
     writers();
