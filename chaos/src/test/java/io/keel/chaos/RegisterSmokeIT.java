@@ -30,19 +30,19 @@ class RegisterSmokeIT {
   @Test
   void registerUnderPartitionAndKillIsLinearizable() throws Exception {
     ChaosRun.Summary s = ChaosRun.run(new RunOptions(image, 3, List.of("partition", "kill"), 60_000, 10, 1_000,
-        5_000, 8_000, 42, Set.of(), RUNS));
-    assertThat(s.result().verdict()).as(s.reportText()).isEqualTo(Verdict.VALID);
-    assertThat(s.result().anomalies()).isZero();
+        5_000, 8_000, 42, Set.of(), RUNS), List.of("register"));
+    assertThat(s.verdict()).as(s.reportText()).isEqualTo(Verdict.VALID);
+    assertThat(s.workload("register").anomalies()).isZero();
     assertThat(s.faultsInjected()).as("faults injected").isGreaterThanOrEqualTo(3);
-    assertThat(s.okOperations()).as("acknowledged operations").isGreaterThan(300);
+    assertThat(s.workload("register").ok()).as("acknowledged operations").isGreaterThan(300);
   }
 
   @Test
   void localLinearizableReadsUnderAnIsolatedLeaderAreCaught() throws Exception {
     ChaosRun.Summary s = ChaosRun.run(new RunOptions(image, 3, List.of("isolate-leader"), 30_000, 10, 1_000,
-        4_000, 10_000, 7, Set.of("local-linearizable-reads"), RUNS));
+        4_000, 10_000, 7, Set.of("local-linearizable-reads"), RUNS), List.of("register"));
     assertThat(s.faultsInjected()).as("faults injected").isGreaterThanOrEqualTo(1);
-    assertThat(s.result().verdict()).as(s.reportText()).isEqualTo(Verdict.INVALID);
+    assertThat(s.verdict()).as(s.reportText()).isEqualTo(Verdict.INVALID);
     assertThat(s.reportText()).contains("smallest failing window");
   }
 }

@@ -14,13 +14,18 @@ import java.util.TreeSet;
 /**
  * Checks a set workload: clients add unique values, and a final read (after the faults heal) returns the set.
  * Every acknowledged add must be in the final read (else "lost"), every element read must have been added
- * (else "unexpected"), and no element may appear twice ("duplicated"). Adds with unknown outcome may or may not
- * be present.
+ * (else "unexpected"), no element may appear twice ("duplicated"), and no element whose add certainly failed may
+ * be present ("failed but present"). Adds with unknown outcome may or may not be present.
  */
 public final class SetChecker {
   /** The outcome; VALID needs a final read and no lost, unexpected or duplicated element. */
   public record Result(Verdict verdict, int acknowledged, int unknown, Set<Long> lost, Set<Long> unexpected,
-      Set<Long> duplicated, int unknownPresent, String reason) { }
+      Set<Long> duplicated, Set<Long> failedPresent, int unknownPresent, String reason) {
+    /** Number of elements in violation (lost, unexpected, duplicated or failed but present). */
+    public long anomalies() {
+      return lost.size() + unexpected.size() + duplicated.size() + failedPresent.size();
+    }
+  }
 
   private SetChecker() {
   }
@@ -28,6 +33,7 @@ public final class SetChecker {
   public static Result check(History history) {
     Set<Long> attempted = new HashSet<>();
     Set<Long> acknowledged = new HashSet<>();
+    Set<Long> failed = new HashSet<>();
     int unknown = 0;
     List<Long> finalRead = null;
     for (Operation o : history.operations()) {
@@ -44,6 +50,8 @@ public final class SetChecker {
             acknowledged.add(inv.value());
           } else if (o.outcome() == Op.Type.INFO) {
             unknown++;
+          } else {
+            failed.add(inv.value());
           }
         }
         case "read" -> {
@@ -55,7 +63,7 @@ public final class SetChecker {
       }
     }
     if (finalRead == null) {
-      return new Result(Verdict.UNKNOWN, acknowledged.size(), unknown, Set.of(), Set.of(), Set.of(), 0,
+      return new Result(Verdict.UNKNOWN, acknowledged.size(), unknown, Set.of(), Set.of(), Set.of(), Set.of(), 0,
           "no successful final read");
     }
     Map<Long, Integer> counts = new HashMap<>();
@@ -72,13 +80,15 @@ public final class SetChecker {
         duplicated.add(v);
       }
     });
+    Set<Long> failedPresent = new TreeSet<>(failed);
+    failedPresent.retainAll(counts.keySet());
     int unknownPresent = 0;
     for (Long v : counts.keySet()) {
-      if (attempted.contains(v) && !acknowledged.contains(v)) {
+      if (attempted.contains(v) && !acknowledged.contains(v) && !failed.contains(v)) {
         unknownPresent++;
       }
     }
-    boolean ok = lost.isEmpty() && unexpected.isEmpty() && duplicated.isEmpty();
+    boolean ok = lost.isEmpty() && unexpected.isEmpty() && duplicated.isEmpty() && failedPresent.isEmpty();
     List<String> why = new ArrayList<>();
     if (!lost.isEmpty()) {
       why.add(lost.size() + " acknowledged adds lost " + sample(lost));
@@ -89,8 +99,12 @@ public final class SetChecker {
     if (!duplicated.isEmpty()) {
       why.add(duplicated.size() + " elements duplicated " + sample(duplicated));
     }
+    if (!failedPresent.isEmpty()) {
+      why.add(failedPresent.size() + " elements whose add failed are present " + sample(failedPresent));
+    }
     return new Result(ok ? Verdict.VALID : Verdict.INVALID, acknowledged.size(), unknown, lost, unexpected,
-        duplicated, unknownPresent, ok ? "ok" : String.join("; ", why));
+        duplicated, failedPresent, unknownPresent, ok ? "ok: final read has " + counts.size() + " elements"
+        : String.join("; ", why));
   }
 
   private static String sample(Set<Long> s) {

@@ -1,13 +1,13 @@
 package io.keel.chaos.cli;
 
-import io.keel.chaos.checker.Verdict;
 import io.keel.chaos.checker.txn.ListAppendChecker;
 import io.keel.chaos.checker.txn.TxnCheckResult;
 import io.keel.chaos.checker.txn.TxnHistory;
 import io.keel.chaos.report.TxnReport;
-import io.keel.chaos.workload.listappend.ListAppendRun;
 import io.keel.chaos.workload.ChaosRun;
 import io.keel.chaos.workload.RunOptions;
+import io.keel.chaos.workload.WorkloadReport;
+import io.keel.chaos.workload.Workloads;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,16 +20,21 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code keel chaos}: runs one chaos test against a Docker cluster of Keel members and checks its history.
- * Exit code 0 when linearizable (register) or strictly serializable (list-append), 1 when an anomaly was found, 2 when the checker could not decide, 3 on error.
+ * Exit code 0 when every workload's checker found its history valid, 1 when an anomaly was found, 2 when a checker
+ * could not decide, 3 on error.
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
     description = "Run a Jepsen-style chaos test against a Keel cluster in Docker and check the history.")
 public final class ChaosCommand implements Callable<Integer> {
   /** The workloads {@code --workload} accepts. */
-  static final List<String> WORKLOADS = List.of("register", "list-append");
+  static final List<String> WORKLOADS = java.util.stream.Stream.concat(Workloads.NAMES.stream(),
+      java.util.stream.Stream.of("all")).toList();
 
   @Option(names = "--workload", defaultValue = "register",
-      description = "Workload: register (linearizability per key) or list-append (strict serializability).")
+      description = "Workload: register (linearizability per key), list-append (strict serializability), set "
+          + "(unique adds, final read), watch (watchers on every member vs the writers' revisions), lease (kept-alive "
+          + "keys never vanish, expired leases' keys go in one revision), or all (every workload at once on one "
+          + "cluster, one report with a verdict per workload).")
   String workload;
 
   @Option(names = "--nemesis", defaultValue = "partition,kill", split = ",",
@@ -68,7 +73,8 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--runs-dir", defaultValue = "chaos/target/runs", description = "Where run directories go.")
   Path runsDir;
 
-  @Option(names = "--check-history", description = "Only check a saved history.jsonl (no cluster) and report.")
+  @Option(names = "--check-history", description = "Only check a saved history.jsonl (no cluster) and report; for "
+      + "watch and lease, the workload's directory of a run.")
   Path checkHistory;
 
   @Override
@@ -81,7 +87,11 @@ public final class ChaosCommand implements Callable<Integer> {
       TxnCheckResult r = ListAppendChecker.check(TxnHistory.load(checkHistory));
       System.out.println(new TxnReport("Keel chaos: list-append check of " + checkHistory, r, Map.of(), List.of())
           .text());
-      return ListAppendRun.exitCode(r.verdict());
+      return WorkloadReport.exitCode(r.verdict());
+    }
+    Integer rechecked = checkHistory == null ? null : Recheck.run(workload, checkHistory, System.out);
+    if (rechecked != null) {
+      return rechecked;
     }
     if (checkHistory != null) {
       io.keel.chaos.history.History h = io.keel.chaos.history.History.load(checkHistory);
@@ -89,7 +99,7 @@ public final class ChaosCommand implements Callable<Integer> {
       io.keel.chaos.report.Report rep = new io.keel.chaos.report.Report("Keel chaos: check of " + checkHistory, h, r,
           java.util.Map.of());
       System.out.println(rep.text());
-      return r.verdict() == Verdict.VALID ? 0 : r.verdict() == Verdict.INVALID ? 1 : 2;
+      return WorkloadReport.exitCode(r.verdict());
     }
     List<String> ns = new ArrayList<>();
     for (String n : nemeses) {
@@ -101,16 +111,10 @@ public final class ChaosCommand implements Callable<Integer> {
     RunOptions o = new RunOptions(image, nodes, ns, parseMs("--time-limit", timeLimit), concurrency,
         parseMs("--op-timeout", opTimeout), parseMs("--quiet", quiet), parseMs("--fault", fault), seed,
         testingFaults.isBlank() ? Set.of() : Set.of(testingFaults.split(",")), runsDir);
-    if (workload.equals("list-append")) {
-      ListAppendRun.Summary s = ListAppendRun.run(o);
-      System.out.println(s.reportText());
-      System.out.println("run directory: " + s.dir().toAbsolutePath());
-      return s.exitCode();
-    }
-    ChaosRun.Summary s = ChaosRun.run(o);
+    ChaosRun.Summary s = ChaosRun.run(o, List.of(workload));
     System.out.println(s.reportText());
     System.out.println("run directory: " + s.dir().toAbsolutePath());
-    return s.result().verdict() == Verdict.VALID ? 0 : s.result().verdict() == Verdict.INVALID ? 1 : 2;
+    return s.exitCode();
   }
 
   /** Parses "60s", "10m", "500ms", "1h" or a bare number of seconds into milliseconds. */

@@ -9,11 +9,20 @@ import java.util.List;
  */
 public final class Recorder {
   private final List<Op> events = new ArrayList<>();
-  private final long startNanos = System.nanoTime();
+  private final long startNanos;
   private final int maxEvents;
   private int inFlight;
 
   public Recorder(int maxEvents) {
+    this(maxEvents, System.nanoTime());
+  }
+
+  /**
+   * A recorder whose times count from {@code startNanos} (a {@link System#nanoTime()} value), so several
+   * recorders of one run (each workload's, the nemesis's) share one time base.
+   */
+  public Recorder(int maxEvents, long startNanos) {
+    this.startNanos = startNanos;
     if (maxEvents <= 0 || maxEvents > History.MAX_EVENTS) {
       throw new IllegalArgumentException("maxEvents must be in [1, " + History.MAX_EVENTS + "], got " + maxEvents);
     }

@@ -7,8 +7,6 @@ import io.keel.chaos.history.History;
 import io.keel.chaos.history.Op;
 import io.keel.chaos.history.Operation;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,30 +70,27 @@ public final class Report {
 
   public String html() {
     StringBuilder b = new StringBuilder();
-    b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(title))
-        .append("</title><style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
-            + ".INVALID{color:#b00}.VALID{color:#070}.UNKNOWN{color:#a60}</style></head><body>");
-    b.append("<h1>").append(esc(title)).append("</h1><h2 class=\"").append(result.verdict()).append("\">")
+    b.append(Html.head(title)).append("<h2 class=\"").append(result.verdict()).append("\">")
         .append(result.verdict()).append("</h2><table>");
     for (Map.Entry<String, String> e : summary().entrySet()) {
-      b.append("<tr><th>").append(esc(e.getKey())).append("</th><td>").append(esc(e.getValue()))
+      b.append("<tr><th>").append(Html.esc(e.getKey())).append("</th><td>").append(Html.esc(e.getValue()))
           .append("</td></tr>");
     }
     b.append("</table><h3>Nemesis</h3><ul>");
     for (Op e : history.events()) {
       if (e.isNemesis()) {
-        b.append("<li>").append(String.format("%.3f s ", e.timeNanos() / 1e9)).append(esc(e.describe()))
+        b.append("<li>").append(String.format("%.3f s ", e.timeNanos() / 1e9)).append(Html.esc(e.describe()))
             .append("</li>");
       }
     }
     b.append("</ul>");
     for (KeyResult k : result.invalidKeys()) {
-      b.append("<h3 class=\"INVALID\">key ").append(esc(k.key())).append(": smallest failing window (positions ")
+      b.append("<h3 class=\"INVALID\">key ").append(Html.esc(k.key())).append(": smallest failing window (positions ")
           .append(k.windowStart()).append("..").append(k.windowEnd()).append(")</h3>");
       b.append(timeline(k.window()));
       b.append("<table><tr><th>process</th><th>op</th><th>invoked</th><th>completed</th></tr>");
       for (Operation o : k.window()) {
-        b.append("<tr><td>p").append(o.invoke().process()).append("</td><td>").append(esc(o.describe()))
+        b.append("<tr><td>p").append(o.invoke().process()).append("</td><td>").append(Html.esc(o.describe()))
             .append("</td><td>").append(o.invokeIndex()).append("</td><td>")
             .append(o.completeIndex() == Operation.NEVER ? "never" : Integer.toString(o.completeIndex()))
             .append("</td></tr>");
@@ -130,7 +125,7 @@ public final class Report {
       };
       b.append(String.format("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"22\" fill=\"%s\"><title>%s</title>"
           + "</rect><text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>", x, lane * 28 + 4, w, colour,
-          esc(o.describe()), x + 2, lane * 28 + 19, esc(shortForm(o))));
+          Html.esc(o.describe()), x + 2, lane * 28 + 19, Html.esc(shortForm(o))));
     }
     for (int i = 0; i < procs.size(); i++) {
       b.append("<text x=\"2\" y=\"").append(i * 28 + 19).append("\" font-size=\"12\">p").append(procs.get(i))
@@ -147,12 +142,6 @@ public final class Report {
 
   /** Writes report.txt and report.html into {@code dir}. */
   public void write(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("report.txt"), text(), StandardCharsets.UTF_8);
-    Files.writeString(dir.resolve("report.html"), html(), StandardCharsets.UTF_8);
-  }
-
-  private static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    Html.write(dir, text(), html());
   }
 }

@@ -4,8 +4,6 @@ import io.keel.chaos.checker.txn.Anomaly;
 import io.keel.chaos.checker.txn.TxnCheckResult;
 import io.keel.chaos.history.Op;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,21 +58,18 @@ public final class TxnReport {
 
   public String html() {
     StringBuilder b = new StringBuilder();
-    b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(title))
-        .append("</title><style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
-            + ".INVALID{color:#b00}.VALID{color:#070}.UNKNOWN{color:#a60}</style></head><body>");
-    b.append("<h1>").append(esc(title)).append("</h1><h2 class=\"").append(result.verdict()).append("\">")
+    b.append(Html.head(title)).append("<h2 class=\"").append(result.verdict()).append("\">")
         .append(result.verdict()).append("</h2><table>");
-    summary().forEach((k, v) -> b.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v))
+    summary().forEach((k, v) -> b.append("<tr><th>").append(Html.esc(k)).append("</th><td>").append(Html.esc(v))
         .append("</td></tr>"));
     b.append("</table><h3>Nemesis</h3><ul>");
     for (Op e : nemesisEvents) {
-      b.append("<li>").append(String.format("%.3f s ", e.timeNanos() / 1e9)).append(esc(e.describe()))
+      b.append("<li>").append(String.format("%.3f s ", e.timeNanos() / 1e9)).append(Html.esc(e.describe()))
           .append("</li>");
     }
     b.append("</ul>");
     for (Anomaly a : result.anomalies()) {
-      b.append("<h3 class=\"INVALID\">").append(esc(a.type())).append("</h3><pre>").append(esc(a.describe()))
+      b.append("<h3 class=\"INVALID\">").append(Html.esc(a.type())).append("</h3><pre>").append(Html.esc(a.describe()))
           .append("</pre>");
     }
     b.append("</body></html>\n");
@@ -83,12 +78,6 @@ public final class TxnReport {
 
   /** Writes report.txt and report.html into {@code dir}. */
   public void write(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("report.txt"), text(), StandardCharsets.UTF_8);
-    Files.writeString(dir.resolve("report.html"), html(), StandardCharsets.UTF_8);
-  }
-
-  private static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    Html.write(dir, text(), html());
   }
 }

@@ -2,11 +2,21 @@ package io.keel.chaos.workload;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.keel.chaos.checker.CheckResult;
+import io.keel.chaos.checker.RegisterChecker;
+import io.keel.chaos.cluster.DockerCluster;
 import io.keel.chaos.cluster.Node;
+import io.keel.chaos.history.History;
 import io.keel.chaos.history.Op;
 import io.keel.chaos.history.Recorder;
+import io.keel.chaos.report.Report;
+import io.keel.chaos.report.RunReport;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -22,9 +32,11 @@ import org.slf4j.LoggerFactory;
  * Keys rotate every {@code opsPerKey * activeKeys} operations so each key's history stays small enough to
  * check exhaustively.
  */
-public final class RegisterWorkload {
+public final class RegisterWorkload implements Workload {
   private static final Logger LOG = LoggerFactory.getLogger(RegisterWorkload.class);
   private static final int ACTIVE_KEYS = 5;
+  private static final int MAX_EVENTS = 2_000_000;
+  private static final int OPS_PER_KEY = 200;
 
   private final int concurrency;
   private final long opTimeoutMs;
@@ -35,8 +47,18 @@ public final class RegisterWorkload {
   private final AtomicLong nextValue = new AtomicLong();
   private final AtomicLong okCount = new AtomicLong();
   private final AtomicLong infoCount = new AtomicLong();
+  private final Recorder recorder;
+  private final long seed;
+  private final Map<String, String> runFacts;
 
-  public RegisterWorkload(int concurrency, long opTimeoutMs, int opsPerKey, long maxOps) {
+  /** The register workload of a run with options {@code o}, recording on the time base {@code startNanos}. */
+  public RegisterWorkload(RunOptions o, long startNanos) {
+    this(o.concurrency(), o.opTimeoutMs(), OPS_PER_KEY, MAX_EVENTS / 2 - 1, new Recorder(MAX_EVENTS, startNanos),
+        o.seed());
+  }
+
+  public RegisterWorkload(int concurrency, long opTimeoutMs, int opsPerKey, long maxOps, Recorder recorder,
+      long seed) {
     if (concurrency < 1 || concurrency > 256) {
       throw new IllegalArgumentException("concurrency must be in [1, 256], got " + concurrency);
     }
@@ -47,6 +69,50 @@ public final class RegisterWorkload {
     this.opTimeoutMs = opTimeoutMs;
     this.opsPerKey = opsPerKey;
     this.maxOps = maxOps;
+    this.recorder = recorder;
+    this.seed = seed;
+    this.runFacts = new LinkedHashMap<>();
+  }
+
+  @Override
+  public String name() {
+    return "register";
+  }
+
+  @Override
+  public void run(DockerCluster cluster, long deadlineNanos) throws InterruptedException {
+    long t0 = System.nanoTime();
+    run(i -> cluster.nodes().get(i % cluster.nodes().size()), recorder, seed, deadlineNanos);
+    runFacts.put("ops/s", String.format("%.1f", operations() / ((System.nanoTime() - t0) / 1e9)));
+  }
+
+  @Override
+  public WorkloadReport check(Path dir, List<Op> nemesisEvents) throws IOException {
+    History h = merge(recorder.history().events(), nemesisEvents);
+    h.save(dir.resolve("history.jsonl"));
+    CheckResult result = RegisterChecker.standard().check(h);
+    Map<String, String> facts = new LinkedHashMap<>(runFacts);
+    facts.put("operations", operations() + " (ok " + okOperations() + ", unknown " + unknownOperations() + ")");
+    Report report = new Report("Keel chaos: register", h, result, facts);
+    report.write(dir);
+    return new WorkloadReport(name(), result.verdict(), operations(), okOperations(), unknownOperations(),
+        result.operationsChecked(), result.anomalies(), result.elapsedMs(),
+        Map.of("history", dir.resolve("history.jsonl").toString()), report.text(),
+        "<pre>" + io.keel.chaos.report.Html.esc(report.text()) + "</pre>");
+  }
+
+  /** Client events with the nemesis events inserted by time (each list keeps its own order). */
+  static History merge(List<Op> client, List<Op> nemesis) {
+    List<Op> out = new ArrayList<>(client.size() + nemesis.size());
+    int j = 0;
+    for (Op e : client) {
+      while (j < nemesis.size() && nemesis.get(j).timeNanos() <= e.timeNanos()) {
+        out.add(nemesis.get(j++));
+      }
+      out.add(e);
+    }
+    out.addAll(nemesis.subList(j, nemesis.size()));
+    return new History(out);
   }
 
   /**
@@ -111,11 +177,8 @@ public final class RegisterWorkload {
               : inv.complete(Op.Type.FAIL, null, null, "compare failed");
         };
       } catch (StatusRuntimeException e) {
-        String why = e.getStatus().getCode() + (e.getStatus().getDescription() == null ? ""
-            : ": " + e.getStatus().getDescription());
-        boolean certain = kind == 0 || neverSent(e) || ((liveness & 1) == 1 && node.liveness() == liveness);
-        done = inv.complete(certain ? Op.Type.FAIL : Op.Type.INFO, null, null,
-            why + ((liveness & 1) == 1 && node.liveness() == liveness ? " (member down)" : ""));
+        done = inv.complete(Outcomes.classify(e, kind == 0, node, liveness), null, null,
+            Outcomes.why(e) + (Outcomes.memberDown(node, liveness) ? " (member down)" : ""));
       } catch (RuntimeException e) {
         done = kind == 0 ? inv.complete(Op.Type.FAIL, null, null, e.toString())
             : inv.complete(Op.Type.INFO, null, null, e.toString());
@@ -134,31 +197,10 @@ public final class RegisterWorkload {
         process += concurrency; // its operation may still take effect: never reuse the process
       }
       if (done.type() == Op.Type.INFO) {
-        sleepQuietly(200); // back off: each unknown outcome widens the checker's search
+        Outcomes.sleepQuietly(200); // back off: each unknown outcome widens the checker's search
       } else if (done.error() != null && done.error().startsWith(Status.Code.UNAVAILABLE.name())) {
-        sleepQuietly(50); // do not spin against an unreachable member
+        Outcomes.sleepQuietly(50); // do not spin against an unreachable member
       }
-    }
-  }
-
-  /** The connection to the member could not be opened, so the request was never sent. */
-  static boolean neverSent(StatusRuntimeException e) {
-    if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
-      return false;
-    }
-    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-      if (t instanceof java.net.ConnectException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static void sleepQuietly(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -46,6 +46,21 @@ class SetCheckerTest {
   }
 
   @Test
+  void anElementWhoseAddFailedMustNotBePresent() {
+    List<Op> ev = new ArrayList<>();
+    Op a = Op.invoke(0, "add", "s", 1L, null);
+    ev.add(a);
+    ev.add(a.complete(Op.Type.FAIL, 1L, null, "already present"));
+    Op r = Op.invoke(1, "read", "s", null, null);
+    ev.add(r);
+    ev.add(r.complete(Op.Type.OK, null, List.of(1L), null));
+    SetChecker.Result res = SetChecker.check(new History(ev));
+    assertThat(res.verdict()).isEqualTo(Verdict.INVALID);
+    assertThat(res.failedPresent()).containsExactly(1L);
+    assertThat(res.anomalies()).isEqualTo(1);
+  }
+
+  @Test
   void noFinalReadIsUnknown() {
     List<Op> ev = new ArrayList<>();
     Op a = Op.invoke(0, "add", "s", 1L, null);

@@ -11,6 +11,7 @@ import io.keel.chaos.checker.txn.TxnOp;
 import io.keel.chaos.history.Op;
 import io.keel.chaos.report.TxnReport;
 import io.keel.chaos.workload.RunOptions;
+import io.keel.chaos.workload.WorkloadReport;
 import io.keel.chaos.workload.listappend.ListAppendRun;
 import io.keel.chaos.workload.listappend.ListAppendWorkload;
 import java.io.ByteArrayOutputStream;
@@ -101,6 +102,6 @@ class ListAppendCommandTest {
     assertThat(w.timeLimitMs()).isEqualTo(60_000);
     assertThat(w.requestTimeoutMs()).isEqualTo(1_000);
     assertThat(w.unsafeSkipCompare()).isFalse();
-    assertThat(ListAppendRun.exitCode(Verdict.UNKNOWN)).isEqualTo(2);
+    assertThat(WorkloadReport.exitCode(Verdict.UNKNOWN)).isEqualTo(2);
   }
 }
