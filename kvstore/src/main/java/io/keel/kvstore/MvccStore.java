@@ -1,6 +1,5 @@
 package io.keel.kvstore;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.keel.proto.etcdserverpb.CompactionRequest;
 import io.keel.proto.etcdserverpb.CompactionResponse;
 import io.keel.proto.etcdserverpb.DeleteRangeRequest;
@@ -34,7 +33,6 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -177,6 +175,11 @@ public final class MvccStore implements AutoCloseable {
   private volatile boolean failed;
   private volatile boolean closed;
   private volatile boolean restoring;
+  /** Group apply in progress (writer thread, under writeLock); null when each write commits on its own. */
+  private WriteGroup group;
+  /** A group is written once it holds this many entries or batch bytes (bounds memory and the batch). */
+  static final int GROUP_MAX_ENTRIES = 1024;
+  static final long GROUP_MAX_BYTES = 16L << 20;
 
   private MvccStore(Options options) throws RocksDBException {
     this.options = options;
@@ -240,6 +243,7 @@ public final class MvccStore implements AutoCloseable {
     writeLock.lock();
     try {
       ensureWritable();
+      flushStaged();
       if (index > appliedIndex) {
         commitMetaOnly(index);
       }
@@ -257,6 +261,7 @@ public final class MvccStore implements AutoCloseable {
     writeLock.lock();
     try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
       ensureOpen();
+      flushStaged();
       db.flushWal(true); // the live store, too, is durable up to here before the Raft WAL is released
       cp.createCheckpoint(target.toString());
       return appliedIndex;
@@ -278,6 +283,7 @@ public final class MvccStore implements AutoCloseable {
     writeLock.lock();
     try {
       ensureOpen();
+      endGroupDiscarding(); // the snapshot replaces everything staged
       Path staged = StoreCheckpoint.staging(dir);
       StoreCheckpoint.deleteTree(staged);
       StoreCheckpoint.linkCopy(checkpointDir, staged);
@@ -313,61 +319,12 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private void recover() throws RocksDBException {
-    long metaRev = readMetaLong(META_CURRENT_REV, 1);
-    long finished = readMetaLong(META_FINISHED_COMPACT, -1);
-    long scheduled = readMetaLong(META_SCHEDULED_COMPACT, -1);
-    if (scheduled != finished) {
-      throw new IllegalStateException("scheduled compaction " + scheduled + " != finished " + finished);
-    }
-    appliedIndex = readMetaLong(META_CONSISTENT_INDEX, 0);
-    leaseTable.loadRecords(db, metaCf);
-    long lastRev = 1;
-    long entries = 0;
-    try (RocksIterator it = db.newIterator(keyCf)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] k = it.key();
-        long main = Revisions.main(k);
-        long sub = Revisions.sub(k);
-        KeyValue kv = parse(it.value());
-        byte[] key = kv.getKey().toByteArray();
-        long[] rec = index.get(key);
-        if (Revisions.isTombstone(k)) {
-          if (KeyHistory.isLive(rec)) {
-            index.put(key, KeyHistory.tombstone(rec, main, sub));
-          }
-          leaseTable.replay(kv.getKey(), 0);
-        } else {
-          index.put(key, KeyHistory.restorePut(rec, main, sub, kv.getCreateRevision(), kv.getVersion()));
-          leaseTable.replay(kv.getKey(), kv.getLease());
-        }
-        lastRev = main;
-        entries++;
-      }
-      it.status();
-    }
-    compactRev = finished;
-    currentRev = Math.max(Math.max(metaRev, lastRev), finished);
+    StoreRecovery.State st = StoreRecovery.recover(db, keyCf, metaCf, index, leaseTable);
+    appliedIndex = st.appliedIndex();
+    compactRev = st.compactRev();
+    currentRev = st.currentRev();
     LOG.info("opened MVCC store {}: {} revisions, {} keys, revision {}, compact revision {}, applied index {}",
-        options.dataDir(), entries, index.size(), currentRev, compactRev, appliedIndex);
-  }
-
-  private long readMetaLong(byte[] key, long dflt) throws RocksDBException {
-    byte[] v = db.get(metaCf, key);
-    if (v == null) {
-      return dflt;
-    }
-    if (v.length != 8) {
-      throw new IllegalStateException("bad meta value length for " + new String(key, StandardCharsets.US_ASCII));
-    }
-    return Revisions.getLong(v, 0);
-  }
-
-  private static KeyValue parse(byte[] v) {
-    try {
-      return KeyValue.parseFrom(v);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("corrupt value in key column family", e);
-    }
+        options.dataDir(), st.revisions(), index.size(), currentRev, compactRev, appliedIndex);
   }
 
   private static byte[] bytes(String s) {
@@ -429,7 +386,7 @@ public final class MvccStore implements AutoCloseable {
   KeyValue readCommitted(long main, long sub) {
     try {
       byte[] v = db.get(keyCf, Revisions.toBytes(main, sub, false));
-      return v == null ? null : parse(v);
+      return v == null ? null : StoreRecovery.parse(v);
     } catch (RocksDBException e) {
       throw new KvStorageException("read", e);
     }
@@ -451,7 +408,7 @@ public final class MvccStore implements AutoCloseable {
       KeyValue[] out = new KeyValue[count];
       for (int i = 0; i < count; i++) {
         byte[] v = vals.get(i);
-        out[i] = v == null ? null : parse(v);
+        out[i] = v == null ? null : StoreRecovery.parse(v);
       }
       return out;
     } catch (RocksDBException e) {
@@ -636,6 +593,7 @@ public final class MvccStore implements AutoCloseable {
     writeLock.lock();
     try {
       ensureWritable();
+      flushStaged();
       try (WriteBatch b = new WriteBatch()) {
         fill.accept(b);
         if (appliedIndex > 0) {
@@ -696,7 +654,7 @@ public final class MvccStore implements AutoCloseable {
    * proposer) in the same batch as {@code appliedIndex}. LEASE_EXIST if it is already granted. Writer thread.
    */
   public void leaseGrant(long leaseId, long ttlSeconds, long appliedIndex) {
-    write(metrics.lease, appliedIndex, tw -> {
+    writeAlone(metrics.lease, appliedIndex, tw -> {
       if (leaseId == 0) {
         throw EtcdError.LEASE_NOT_FOUND.exception(); // 0 means "no lease" (etcd's NoLease)
       }
@@ -719,7 +677,7 @@ public final class MvccStore implements AutoCloseable {
    * LEASE_NOT_FOUND if no such lease. Writer thread.
    */
   public ResponseHeader leaseRevoke(long leaseId, long appliedIndex) {
-    ResponseHeader h = write(metrics.lease, appliedIndex, tw -> {
+    ResponseHeader h = writeAlone(metrics.lease, appliedIndex, tw -> {
       if (!leaseTable.exists(leaseId)) {
         throw EtcdError.LEASE_NOT_FOUND.exception();
       }
@@ -741,6 +699,7 @@ public final class MvccStore implements AutoCloseable {
     T run(WriteTxn tw);
   }
 
+  /** A key-space write: staged in the open group if there is one, else committed on its own. */
   private <T> T write(io.micrometer.core.instrument.Timer timer, long applied, TxnBody<T> body) {
     if (applied < 0) {
       throw new IllegalArgumentException("appliedIndex < 0");
@@ -749,6 +708,181 @@ public final class MvccStore implements AutoCloseable {
       writeLock.lock();
       try {
         ensureWritable();
+        if (group != null) {
+          return stage(applied, body);
+        }
+        return writeUnlocked(applied, body);
+      } finally {
+        writeLock.unlock();
+      }
+    });
+  }
+
+  /** A write committed on its own, after anything a group staged (lease records go through here). */
+  private <T> T writeAlone(io.micrometer.core.instrument.Timer timer, long applied, TxnBody<T> body) {
+    if (applied < 0) {
+      throw new IllegalArgumentException("appliedIndex < 0");
+    }
+    return timed(timer, () -> {
+      writeLock.lock();
+      try {
+        ensureWritable();
+        flushStaged();
+        return writeUnlocked(applied, body);
+      } finally {
+        writeLock.unlock();
+      }
+    });
+  }
+
+  private <T> T stage(long applied, TxnBody<T> body) {
+    WriteGroup g = group;
+    if (g.entries() >= GROUP_MAX_ENTRIES || g.batchBytes() >= GROUP_MAX_BYTES) {
+      flushStaged();
+      g = group;
+    }
+    try (WriteTxn tw = new WriteTxn(this, g)) {
+      g.savePoint();
+      T resp;
+      try {
+        resp = body.run(tw);
+      } catch (RuntimeException e) {
+        tw.rollback();
+        g.rollbackToSavePoint();
+        if (e instanceof EtcdException && applied > 0) {
+          g.stagedIndexOnly(applied);
+        }
+        throw e;
+      }
+      g.popSavePoint();
+      g.staged(applied, tw.rev, tw.events, tw.pendingValues());
+      return resp;
+    }
+  }
+
+  /**
+   * Starts group apply: the following puts, deletes and txns (each with its Raft index) are staged in one
+   * RocksDB write batch, each reading what the earlier ones wrote, and are written, published (current revision,
+   * applied index) and announced to listeners (each revision in order) by {@link #commitGroup()}. Any other
+   * write (compaction, leases, server records, checkpoint) first writes what is staged. Nothing staged is visible
+   * to readers before the batch is written. Writer thread.
+   */
+  public void beginGroup() {
+    writeLock.lock();
+    try {
+      ensureWritable();
+      if (group != null) {
+        throw new IllegalStateException("a write group is already open");
+      }
+      group = new WriteGroup(currentRev);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /** Writes what the group staged in one batch, publishes it, notifies listeners and ends group mode. */
+  public void commitGroup() {
+    writeLock.lock();
+    try {
+      if (group == null) {
+        throw new IllegalStateException("no write group is open");
+      }
+      try {
+        ensureWritable();
+        flushStaged();
+      } finally {
+        endGroupDiscarding();
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /** Whether a write group is open (writer thread). */
+  public boolean inGroup() {
+    return group != null;
+  }
+
+  /**
+   * Writes and publishes what the open group staged so far (no-op without a group); the group stays open. For
+   * callers about to do something that must see the store up to date (e.g. read its current revision).
+   */
+  public void flushGroup() {
+    writeLock.lock();
+    try {
+      if (group != null && !group.isEmpty()) {
+        ensureWritable();
+        flushStaged();
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Ends a group without writing it (the writer failed mid-group). If anything was staged the store refuses
+   * further writes until reopened (its index holds revisions RocksDB does not); a restart replays them.
+   */
+  public void abandonGroup() {
+    writeLock.lock();
+    try {
+      if (group != null && !group.isEmpty()) {
+        failed = true;
+      }
+      endGroupDiscarding();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /** Writes the staged group, if anything is staged, and continues with an empty one. Under writeLock. */
+  private void flushStaged() {
+    WriteGroup g = group;
+    if (g == null || g.isEmpty()) {
+      return;
+    }
+    group = new WriteGroup(g.rev);
+    try (g) {
+      boolean changed = !g.revisions().isEmpty();
+      try {
+        if (g.applied > 0) {
+          g.batch.put(metaCf, META_CONSISTENT_INDEX, longBytes(g.applied));
+        }
+        if (changed) {
+          g.batch.put(metaCf, META_CURRENT_REV, longBytes(g.rev));
+        }
+        db.write(writeOptions, g.batch);
+      } catch (RocksDBException e) {
+        failed = true; // the index holds staged revisions that are not stored: refuse until reopened
+        throw new KvStorageException("group commit", e);
+      }
+      if (g.applied > 0) {
+        appliedIndex = g.applied;
+      }
+      if (changed) {
+        if (currentRev != g.revisions().get(0).rev() - 1) {
+          throw new IllegalStateException("revision moved under a write group: " + currentRev);
+        }
+        currentRev = g.rev;
+        metrics.groupEntries.record(g.entries());
+        for (WriteGroup.Revision r : g.revisions()) {
+          leaseTable.onCommitted(r.events());
+          metrics.events.increment(r.events().size());
+          notifyListeners(r.rev(), r.events());
+        }
+      }
+    }
+  }
+
+  /** Drops the group (nothing staged is written). Under writeLock. */
+  private void endGroupDiscarding() {
+    if (group != null) {
+      group.close();
+      group = null;
+    }
+  }
+
+  private <T> T writeUnlocked(long applied, TxnBody<T> body) {
         try (WriteTxn tw = new WriteTxn(this)) {
           T resp;
           try {
@@ -763,10 +897,6 @@ public final class MvccStore implements AutoCloseable {
           commit(tw, applied);
           return resp;
         }
-      } finally {
-        writeLock.unlock();
-      }
-    });
   }
 
   private void commitMetaOnly(long applied) {
@@ -831,6 +961,7 @@ public final class MvccStore implements AutoCloseable {
       compactionLock.writeLock().lock();
       try {
         ensureWritable();
+        flushStaged();
         long rev = req.getRevision();
         try {
           if (rev <= compactRev) {
@@ -935,6 +1066,7 @@ public final class MvccStore implements AutoCloseable {
         return;
       }
       closed = true;
+      endGroupDiscarding();
       closeOpenReaders();
       writeOptions.close();
       closeDb();

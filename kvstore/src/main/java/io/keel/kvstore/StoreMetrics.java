@@ -1,6 +1,7 @@
 package io.keel.kvstore;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -17,6 +18,7 @@ final class StoreMetrics {
   final Counter events;
   final Counter compactedRevisions;
   final Counter errors;
+  final DistributionSummary groupEntries;
 
   StoreMetrics(MeterRegistry r, MvccStore store) {
     put = Timer.builder("keel.kv.put").description("MVCC put apply time").register(r);
@@ -30,6 +32,8 @@ final class StoreMetrics {
     compactedRevisions = Counter.builder("keel.kv.compacted.revisions")
         .description("revisions deleted by compaction").register(r);
     errors = Counter.builder("keel.kv.errors").description("requests failed with an etcd error").register(r);
+    groupEntries = DistributionSummary.builder("keel.kv.group.entries")
+        .description("Raft entries written in one RocksDB batch by group apply").register(r);
     Gauge.builder("keel.kv.revision", store, MvccStore::currentRevision).register(r);
     Gauge.builder("keel.kv.compact.revision", store, MvccStore::compactRevision).register(r);
     Gauge.builder("keel.kv.keys", store, MvccStore::keyCount).register(r);

@@ -21,21 +21,35 @@ import org.rocksdb.WriteBatch;
  * One write transaction on the writer thread: all its changes share main revision {@code beginRev + 1} with
  * increasing sub-revisions, go into one RocksDB WriteBatch, and update the index as they happen (readers
  * ignore revisions above the published current revision). Reads inside the transaction see its own writes.
+ * Inside a {@link WriteGroup} it starts from the group's staged revision, writes into the group's batch and
+ * reads the values earlier transactions of the group staged.
  */
 final class WriteTxn implements ValueReader, AutoCloseable {
   private final MvccStore store;
   final long beginRev;
   final long rev;
-  final WriteBatch batch = new WriteBatch();
+  final WriteBatch batch;
+  private final WriteGroup group; // null: a transaction committed on its own
   final List<Event> events = new ArrayList<>();
   private final Map<Long, KeyValue> pending = new HashMap<>();
   /** Index records as they were before this txn touched them (null = key absent), for rollback. */
   private final Map<ByteString, long[]> undo = new HashMap<>();
 
   WriteTxn(MvccStore store) {
+    this(store, null);
+  }
+
+  WriteTxn(MvccStore store, WriteGroup group) {
     this.store = store;
-    this.beginRev = store.currentRevision();
+    this.group = group;
+    this.beginRev = group == null ? store.currentRevision() : group.rev;
     this.rev = beginRev + 1;
+    this.batch = group == null ? new WriteBatch() : group.batch;
+  }
+
+  /** This transaction's values by sub-revision (handed to its group once it is staged). */
+  Map<Long, KeyValue> pendingValues() {
+    return pending;
   }
 
   int changes() {
@@ -51,6 +65,9 @@ final class WriteTxn implements ValueReader, AutoCloseable {
   public KeyValue read(long main, long sub) {
     if (main == rev) {
       return pending.get(sub);
+    }
+    if (group != null && group.holds(main)) {
+      return group.read(main, sub);
     }
     return store.readCommitted(main, sub);
   }
@@ -158,6 +175,8 @@ final class WriteTxn implements ValueReader, AutoCloseable {
 
   @Override
   public void close() {
-    batch.close();
+    if (group == null) {
+      batch.close(); // a group's batch is closed by the group
+    }
   }
 }

@@ -14,6 +14,9 @@ public interface LocalCluster extends AutoCloseable {
   /** Client endpoints as "127.0.0.1:port", one per member. */
   List<String> clientEndpoints();
 
+  /** Operating-system process ids of the members, in member order (for CPU and memory readings). */
+  List<Long> pids();
+
   /** The exact command lines used to start the members (for reports). */
   List<List<String>> commands();
 

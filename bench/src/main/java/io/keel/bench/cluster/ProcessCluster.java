@@ -162,7 +162,7 @@ public class ProcessCluster implements LocalCluster {
     }
   }
 
-  /** Operating-system process ids of the running members, in member order (for memory readings). */
+  @Override
   public List<Long> pids() {
     return processes.stream().map(Process::pid).toList();
   }

@@ -26,7 +26,8 @@ public final class CompareReport {
   private CompareReport() {}
 
   /** Per (data point, system): averages over rounds, plus the last round for the CDF. */
-  record Aggregate(double ratePerSecond, double p50Seconds, double p99Seconds, long errors, BenchResult last) {}
+  record Aggregate(double ratePerSecond, double p50Seconds, double p99Seconds, long errors, BenchResult last,
+      double serverCpuMsPerOp, double loadCpuMsPerOp) {}
 
   /**
    * @param invocation the exact command line that produced the report
@@ -57,6 +58,11 @@ public final class CompareReport {
         settings.members(), settings.totalPerPoint(), settings.secondsPerPoint(), settings.rounds(),
         String.join(", ", systems)));
     md.append(table(agg, systems).render()).append('\n');
+    md.append("## CPU time per operation\n\n");
+    md.append("User + system CPU (/proc/<pid>/stat) of all members of a cluster over each data point, divided by the "
+        + "requests it completed; the load generator's own CPU alongside. Lower is better; on a saturated "
+        + "machine the throughput ratio tends to the inverse of the CPU/op ratio.\n\n");
+    md.append(cpuTable(agg).render()).append('\n');
     md.append("## Machine\n\n").append(machine.toMarkdown()).append('\n');
     md.append("The machine is shared with other work (builds, tests): treat small differences as noise.\n\n");
     md.append("## Charts\n\n");
@@ -75,23 +81,50 @@ public final class CompareReport {
   }
 
   static Map<KvSuite.DataPoint, Map<String, Aggregate>> aggregate(List<CompareRunner.PointResult> results) {
-    Map<KvSuite.DataPoint, Map<String, List<BenchResult>>> grouped = new LinkedHashMap<>();
+    Map<KvSuite.DataPoint, Map<String, List<CompareRunner.PointResult>>> grouped = new LinkedHashMap<>();
     for (CompareRunner.PointResult r : results) {
       grouped.computeIfAbsent(r.point(), k -> new LinkedHashMap<>())
-          .computeIfAbsent(r.system(), k -> new ArrayList<>()).add(r.result());
+          .computeIfAbsent(r.system(), k -> new ArrayList<>()).add(r);
     }
     Map<KvSuite.DataPoint, Map<String, Aggregate>> out = new LinkedHashMap<>();
     grouped.forEach((p, bySystem) -> {
       Map<String, Aggregate> m = new LinkedHashMap<>();
-      bySystem.forEach((s, rs) -> m.put(s, new Aggregate(
-          rs.stream().mapToDouble(BenchResult::ratePerSecond).average().orElse(0),
-          rs.stream().mapToDouble(r -> r.percentile("50")).average().orElse(Double.NaN),
-          rs.stream().mapToDouble(r -> r.percentile("99")).average().orElse(Double.NaN),
-          rs.stream().mapToLong(BenchResult::errors).sum(),
-          rs.get(rs.size() - 1))));
+      bySystem.forEach((s, prs) -> {
+        List<BenchResult> rs = prs.stream().map(CompareRunner.PointResult::result).toList();
+        // CPU per op over all rounds: total CPU / total ops (rounds without a reading are left out)
+        long ops = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().ops()).sum();
+        long server = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().serverCpuNanos()).sum();
+        long load = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().loadCpuNanos()).sum();
+        m.put(s, new Aggregate(
+            rs.stream().mapToDouble(BenchResult::ratePerSecond).average().orElse(0),
+            rs.stream().mapToDouble(r -> r.percentile("50")).average().orElse(Double.NaN),
+            rs.stream().mapToDouble(r -> r.percentile("99")).average().orElse(Double.NaN),
+            rs.stream().mapToLong(BenchResult::errors).sum(),
+            rs.get(rs.size() - 1),
+            ops > 0 && server > 0 ? server / 1e6 / ops : Double.NaN,
+            ops > 0 && load > 0 ? load / 1e6 / ops : Double.NaN));
+      });
       out.put(p, m);
     });
     return out;
+  }
+
+  /**
+   * CPU time per operation: the members' (utime + stime from /proc, summed over all members) and the load
+   * generator's, over each data point. Load-robust where throughput is not: on a saturated machine throughput
+   * is roughly inversely proportional to the CPU every process spends per operation.
+   */
+  static MarkdownTable cpuTable(Map<KvSuite.DataPoint, Map<String, Aggregate>> agg) {
+    MarkdownTable t = new MarkdownTable("data point", "keel members CPU ms/op", "etcd members CPU ms/op",
+        "CPU/op keel/etcd", "load tool CPU ms/op (keel run)", "load tool CPU ms/op (etcd run)");
+    agg.forEach((p, m) -> {
+      Aggregate k = m.get("keel");
+      Aggregate e = m.get("etcd");
+      t.row(p.id(), k == null ? "-" : fmt(k.serverCpuMsPerOp(), 3), e == null ? "-" : fmt(e.serverCpuMsPerOp(), 3),
+          k == null || e == null ? "n/a" : ratio(k.serverCpuMsPerOp(), e.serverCpuMsPerOp()),
+          k == null ? "-" : fmt(k.loadCpuMsPerOp(), 3), e == null ? "-" : fmt(e.loadCpuMsPerOp(), 3));
+    });
+    return t;
   }
 
   static MarkdownTable table(Map<KvSuite.DataPoint, Map<String, Aggregate>> agg, List<String> systems) {

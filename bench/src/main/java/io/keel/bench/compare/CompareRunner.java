@@ -11,6 +11,7 @@ import io.keel.bench.load.EtcdConnections;
 import io.keel.bench.load.KeyGenerator;
 import io.keel.bench.load.LoadConfig;
 import io.keel.bench.report.BenchResult;
+import io.keel.bench.report.ProcessCpu;
 import io.keel.proto.etcdserverpb.KVGrpc;
 import io.keel.proto.etcdserverpb.PutRequest;
 import java.io.IOException;
@@ -70,8 +71,16 @@ public final class CompareRunner {
     }
   }
 
-  /** One run's result. */
-  public record PointResult(KvSuite.DataPoint point, String system, int round, BenchResult result) {}
+  /**
+   * One run's result, with the CPU the system's members and the load generator used during it (null when not
+   * measured).
+   */
+  public record PointResult(KvSuite.DataPoint point, String system, int round, BenchResult result,
+      ProcessCpu.Usage cpu) {
+    public PointResult(KvSuite.DataPoint point, String system, int round, BenchResult result) {
+      this(point, system, round, result, null);
+    }
+  }
 
   /** Everything the report needs. */
   public record Outcome(List<PointResult> results, Map<String, List<List<String>>> clusterCommands,
@@ -113,11 +122,14 @@ public final class CompareRunner {
         }
         for (int round = 1; round <= settings.rounds(); round++) {
           for (String system : settings.systems()) {
+            ProcessCpu.Mark mark = ProcessCpu.Mark.start(clusters.get(system).pids());
             BenchResult r = runPoint(p, system, endpoints.get(system));
-            results.add(new PointResult(p, system, round, r));
-            log.printf(Locale.ROOT, "%-12s %-5s round %d: %10.1f req/s  p50 %8.3f ms  p99 %8.3f ms  errors %d%n",
+            ProcessCpu.Usage cpu = mark.end(r.count());
+            results.add(new PointResult(p, system, round, r, cpu));
+            log.printf(Locale.ROOT, "%-12s %-5s round %d: %10.1f req/s  p50 %8.3f ms  p99 %8.3f ms  errors %d"
+                    + "  cpu/op: members %.3f ms, load tool %.3f ms%n",
                 p.id(), system, round, r.ratePerSecond(), r.percentile("50") * 1000, r.percentile("99") * 1000,
-                r.errors());
+                r.errors(), cpu.serverMsPerOp(), cpu.loadMsPerOp());
             log.flush();
           }
         }

@@ -7,6 +7,7 @@ import io.keel.bench.report.BenchResult;
 import io.keel.bench.report.FsyncProbe;
 import io.keel.bench.report.LatencySummary;
 import io.keel.bench.report.MachineFacts;
+import io.keel.bench.report.ProcessCpu;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,8 +34,10 @@ class CompareReportTest {
     for (KvSuite.DataPoint p : KvSuite.points()) {
       runs.add(new CompareRunner.PointResult(p, "keel", 1, result("keel", 500, 2_000_000)));
       runs.add(new CompareRunner.PointResult(p, "etcd", 1, result("etcd", 1000, 1_000_000)));
-      runs.add(new CompareRunner.PointResult(p, "keel", 2, result("keel", 700, 2_000_000)));
-      runs.add(new CompareRunner.PointResult(p, "etcd", 2, result("etcd", 1000, 1_000_000)));
+      runs.add(new CompareRunner.PointResult(p, "keel", 2, result("keel", 700, 2_000_000),
+          new ProcessCpu.Usage(1_200_000_000L, 600_000_000L, 1200)));
+      runs.add(new CompareRunner.PointResult(p, "etcd", 2, result("etcd", 1000, 1_000_000),
+          new ProcessCpu.Usage(500_000_000L, 250_000_000L, 1000)));
     }
     CompareRunner.Settings settings = new CompareRunner.Settings(List.of("keel", "etcd"), 1, dir,
         Path.of("k.jar"), List.of(), Path.of("/usr/bin/etcd"), 1000, 2, 2, 1000, 10);
@@ -47,6 +50,8 @@ class CompareReportTest {
     // keel averages (500+700)/2 = 600 req/s vs etcd 1000 -> 0.60; p99 2 ms vs 1 ms -> 2.00
     assertThat(md).contains("| put-c1 | 1 | 1 | 600.0 | 1000.0 | 0.60 | 2.001 | 1.000 | 2.001 | 1.000 | 2.00 | 0/0 |");
     assertThat(md).contains("| range-s-c256 | 256 | 25 |");
+    // CPU/op only from the rounds that measured it: keel 1200 ms / 1200 ops, etcd 500 ms / 1000 ops
+    assertThat(md).contains("| put-c1000 | 1.000 | 0.500 | 2.00 | 0.500 | 0.250 |");
     assertThat(md).contains("bin/keel bench compare --suite kv", "/usr/bin/etcd --name etcd0",
         "bin/keel bench kv put --clients 1", "cores (nproc): 2");
     assertThat(dir.resolve("throughput-put.png")).isNotEmptyFile();

@@ -328,10 +328,25 @@ final class RaftLoop implements AutoCloseable {
     }
     if (!rd.committedEntries().isEmpty()) {
       long applyStart = System.nanoTime();
-      for (Entry e : rd.committedEntries()) {
-        apply(e);
-        appliedIndex = e.index();
+      // Group apply: the Ready's key-space writes go to RocksDB as one batch, written (and published to readers
+      // and watchers) before appliedIndex moves and before any of their clients is answered (completions.flush).
+      stateMachine.beginGroup();
+      boolean applied = false;
+      long last = appliedIndex;
+      try {
+        for (Entry e : rd.committedEntries()) {
+          apply(e);
+          last = e.index();
+        }
+        applied = true;
+      } finally {
+        if (applied) {
+          stateMachine.commitGroup();
+        } else {
+          stateMachine.abandonGroup();
+        }
       }
+      appliedIndex = last;
       applyTimer.record(System.nanoTime() - applyStart, TimeUnit.NANOSECONDS);
     }
     reads.onApplied(appliedIndex, released);

@@ -31,9 +31,30 @@ final class StateMachine {
     return store.appliedIndex();
   }
 
+  /**
+   * Starts group apply: the key-space writes of the following entries go into one RocksDB batch, written by
+   * {@link #commitGroup()} (see {@link MvccStore#beginGroup()}); every other request first writes what is staged.
+   */
+  void beginGroup() {
+    store.beginGroup();
+  }
+
+  /** Writes and publishes the group; the caller answers its clients only after this returns. */
+  void commitGroup() {
+    store.commitGroup();
+  }
+
+  /** Drops an unwritten group after a failure (the store then refuses writes; a restart replays the log). */
+  void abandonGroup() {
+    store.abandonGroup();
+  }
+
   /** Applies one request; an etcd error is returned (not thrown) so the loop goes on with the next entry. */
   Object apply(long index, InternalRequest req) {
     try {
+      if (!isKeySpaceWrite(req)) {
+        store.flushGroup(); // leases, alarms, cluster records read or write the store as of this entry
+      }
       if (alarms.refuses(req)) {
         return EtcdError.NO_SPACE.exception(); // etcd's capped applier: NOSPACE refuses data on every member
       }
@@ -76,5 +97,13 @@ final class StateMachine {
     } catch (EtcdException e) {
       return e;
     }
+  }
+
+  /** Requests that only touch the key space (staged in a group apply). */
+  private static boolean isKeySpaceWrite(InternalRequest req) {
+    return switch (req.getRequestCase()) {
+      case PUT, DELETE_RANGE, TXN -> true;
+      default -> false;
+    };
   }
 }
