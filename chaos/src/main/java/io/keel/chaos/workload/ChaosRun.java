@@ -50,7 +50,8 @@ public final class ChaosRun {
     RegisterWorkload w = new RegisterWorkload(o.concurrency(), o.opTimeoutMs(), OPS_PER_KEY, MAX_EVENTS / 2 - 1);
     int faults;
     long runNanos;
-    try (DockerCluster cluster = DockerCluster.start(image, o.nodes(), o.testingFaults())) {
+    try (DockerCluster cluster = DockerCluster.start(image, o.nodes(), o.testingFaults(),
+        Nemesis.memberTools(nemeses))) {
       long t0 = System.nanoTime();
       long deadline = t0 + o.timeLimitMs() * 1_000_000L;
       Schedule schedule = new Schedule(cluster, nemeses, rec, o.seed(), o.quietMs(), o.faultMs(), deadline);
