@@ -262,8 +262,22 @@ public final class DockerCluster implements AutoCloseable {
    * port no longer leads anywhere, so their failed requests are certain failures, not unknown outcomes.
    */
   public void restart(Node n) throws IOException {
-    if (!startAndAwait(n)) {
-      throw new IOException(n.name() + " exited during its restart; its log ends: " + tail(logs(n), 600));
+    restartAll(List.of(n));
+  }
+
+  /**
+   * Restarts several killed members: starts every container first, then waits for each (a member serves
+   * clients only once a quorum has heard from it, so restarting members of a lost quorum one by one would wait
+   * forever).
+   */
+  public void restartAll(List<Node> members) throws IOException {
+    for (Node n : members) {
+      docker.startContainerCmd(n.containerId()).exec();
+    }
+    for (Node n : members) {
+      if (!awaitStarted(n)) {
+        throw new IOException(n.name() + " exited during its restart; its log ends: " + tail(logs(n), 600));
+      }
     }
   }
 
@@ -274,6 +288,10 @@ public final class DockerCluster implements AutoCloseable {
    */
   public boolean startAndAwait(Node n) throws IOException {
     docker.startContainerCmd(n.containerId()).exec();
+    return awaitStarted(n);
+  }
+
+  private boolean awaitStarted(Node n) throws IOException {
     long deadline = System.nanoTime() + RESTART_TIMEOUT_MS * 1_000_000L;
     int port = -1;
     while (System.nanoTime() < deadline && port < 0) {
