@@ -18,8 +18,12 @@ import java.util.Random;
  * between incarnations (keel-node-run.sh, keel-fsrevert flip); needs a cluster started with file-system faults.
  */
 public final class BitFlipNemesis implements Nemesis {
-  /** Offsets are drawn from the first bytes of a file, where a preallocated WAL segment holds records. */
+  /**
+   * Offsets are drawn from the first bytes of a file, where a preallocated WAL segment holds records: half the
+   * time from the first 64 KiB (header, preamble and the oldest records), else from the first MiB.
+   */
   private static final long MAX_OFFSET_BYTES = 1 << 20;
+  private static final long HEAD_BYTES = 64 << 10;
 
   private Node refused;
   private int flips;
@@ -62,7 +66,7 @@ public final class BitFlipNemesis implements Nemesis {
     }
     String[] f = files.get(rnd.nextInt(files.size()));
     long size = Long.parseLong(f[0]);
-    long offset = (long) (rnd.nextDouble() * Math.min(size, MAX_OFFSET_BYTES));
+    long offset = (long) (rnd.nextDouble() * Math.min(size, rnd.nextBoolean() ? HEAD_BYTES : MAX_OFFSET_BYTES));
     int bit = rnd.nextInt(8);
     cluster.exec(n, "sh", "-c", "echo '" + f[1] + " " + offset + " " + bit + "' > " + DockerCluster.FS_STATE_DIR
         + "/flip.todo");
