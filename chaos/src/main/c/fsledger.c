@@ -7,6 +7,7 @@
  *   C <ino> <size> <path>   a regular file under the root was created by open(O_CREAT) in this incarnation
  *   D <ino> <offset> <path> a write at <offset> since the last sync seen on this descriptor (the lowest one)
  *   S <ino> <size> <path>   fsync/fdatasync of the file returned 0; <size> is its size then
+ *   P <ino> 0 <path>        fsync of a directory under the root returned 0 (its entries are durable)
  *
  * A line is written with one write(2) on an O_APPEND descriptor, after the real call returned, so a process
  * killed between an fsync and its ledger line only loses the sync of something nobody acted on yet.
@@ -15,7 +16,7 @@
  * Environment: KEEL_FSLEDGER_ROOT (only regular files under it are tracked, e.g. /data) and
  * KEEL_FSLEDGER_FILE (the ledger). Without both the shim passes every call through untouched.
  *
- * Not modelled: directory entries (a rename or unlink is taken as durable at once), sync_file_range, syncfs,
+ * Not modelled: renames and unlinks (taken as durable at once), sync_file_range, syncfs,
  * sync, writes through mmap, files opened through glibc-internal paths (fopen). A write through one descriptor
  * that another descriptor's fsync made durable may be reported later than it could be (less adversarial).
  */
@@ -192,8 +193,24 @@ static void before_write(int fd, long long off) {
   errno = saved;
 }
 
+/* fsync of a directory under the root: its entries (files created in it so far) are durable. */
+static void after_dir_sync(int fd) {
+  if (ledger_fd < 0 || fd < 0 || fd >= MAX_FD || fd_kind[fd] == KIND_TRACKED) {
+    return;
+  }
+  int saved = errno;
+  struct stat st;
+  char path[PATH_MAX];
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && fd_path(fd, path, sizeof(path)) == 0
+      && strncmp(path, root, root_len) == 0 && (path[root_len] == '/' || path[root_len] == 0)) {
+    emit('P', (unsigned long long) st.st_ino, 0, path);
+  }
+  errno = saved;
+}
+
 static void after_sync(int fd) {
   if (!tracked(fd)) {
+    after_dir_sync(fd);
     return;
   }
   int saved = errno;

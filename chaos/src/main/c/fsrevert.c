@@ -4,7 +4,8 @@
  *
  *   manifest <root> <manifest>          list every regular file under root as "<ino> <size> <path>"
  *   revert <root> <ledger> <manifest>   put every file back to what the ledger (fsledger.c) says was synced:
- *                                       a file created in the last incarnation and never synced is deleted;
+ *                                       a file created in the last incarnation and never synced is deleted,
+ *                                       or emptied if its directory was fsynced after its creation;
  *                                       a file longer than its synced size (or its size at the incarnation's
  *                                       start, from the manifest) is truncated; the range written after the
  *                                       last sync (from the lowest such write) up to that size is zeroed
@@ -37,6 +38,8 @@ typedef struct {
   long long dirty_lo; /* -1: nothing written since the last sync (or creation) */
   int in_manifest;
   long long manifest_size;
+  long created_line; /* ledger line of the last C */
+  long dir_synced_line; /* for a directory: ledger line of its last P */
 } entry;
 
 static entry table[TABLE_SIZE];
@@ -115,6 +118,23 @@ static int zero_range(const char *path, long long from, long long to) {
   return close(fd);
 }
 
+/* Whether the file's directory (by inode: it may have been renamed since) was fsynced after the file's creation. */
+static int parent_synced_after(const char *path, long created_line) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof(dir), "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) {
+    return 0;
+  }
+  *slash = 0;
+  struct stat st;
+  if (stat(dir[0] ? dir : "/", &st) != 0) {
+    return 0;
+  }
+  entry *d = lookup((unsigned long long) st.st_ino, 0);
+  return d && d->dir_synced_line > created_line;
+}
+
 static int revert_entry(const char *path, const struct stat *st, int type, struct FTW *f) {
   (void) f;
   if (type != FTW_F || !S_ISREG(st->st_mode)) {
@@ -123,6 +143,17 @@ static int revert_entry(const char *path, const struct stat *st, int type, struc
   entry *e = lookup((unsigned long long) st->st_ino, 0);
   if (!e || (!e->created && !e->synced && e->dirty_lo < 0)) {
     kept++;
+    return 0;
+  }
+  if (e->created && !e->synced && parent_synced_after(path, e->created_line)) {
+    /* Its directory entry was made durable, its content never was. */
+    if (st->st_size > 0 && truncate(path, 0) != 0) {
+      fprintf(stderr, "keel-fsrevert: truncate %s: %s\n", path, strerror(errno));
+      failures++;
+      return 0;
+    }
+    printf("emptied (never synced, directory synced) %s\n", path);
+    truncated++;
     return 0;
   }
   if (e->created && !e->synced) {
@@ -187,7 +218,11 @@ static int cmd_revert(const char *root, const char *ledger, const char *manifest
     lines++;
     entry *e = lookup(ino, 1);
     switch (tag) {
+      case 'P':
+        e->dir_synced_line = lines;
+        break;
       case 'C':
+        e->created_line = lines;
         e->created = 1;
         e->synced = 0;
         e->dirty_lo = -1;
