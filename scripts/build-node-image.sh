@@ -114,8 +114,9 @@ tar -C "$rootfs" -c . | docker import \
   -c 'ENTRYPOINT ["/opt/java/bin/java", "-XX:+UseSerialGC", "-Xms64m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", "/opt/keel/keel-server.jar"]' \
   - "$image" >/dev/null
 docker tag "$image" local/keel-node:latest
-# Older builds are never used again: drop their tags (an image a container still uses stays).
+# Drop the tags of old builds, but keep the 8 newest: runs from other worktrees sharing this Docker engine may
+# still be about to start containers from theirs (an image a container still uses stays anyway).
 docker images --format '{{.Repository}}:{{.Tag}}' local/keel-node | grep -vx -e "$image" -e local/keel-node:latest \
-  | xargs -r docker rmi >/dev/null 2>&1 || true
+  | tail -n +9 | xargs -r docker rmi >/dev/null 2>&1 || true
 say "built $image ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 echo "$image"

@@ -69,7 +69,7 @@ class LostWritesSmokeIT {
 
   @Test
   void skipFsyncUnderLostWritesIsCaught() throws Exception {
-    ChaosRun.Summary s = ChaosRun.run(new RunOptions(image, 3, List.of("lost-writes-all"), 75_000, 6, 1_000,
+    ChaosRun.Summary s = ChaosRun.run(new RunOptions(image, 3, List.of("lost-writes-all"), 90_000, 6, 1_000,
         5_000, 3_000, 4, Set.of("skip-fsync"), RUNS));
     assertThat(s.faultsInjected()).as("faults injected").isGreaterThanOrEqualTo(1);
     assertThat(s.result().verdict()).as(s.reportText()).isEqualTo(Verdict.INVALID);

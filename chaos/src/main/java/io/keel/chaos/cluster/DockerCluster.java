@@ -134,7 +134,8 @@ public final class DockerCluster implements AutoCloseable {
             })
             .withCommand(cmd.toArray(String[]::new))
             .waitingFor(Wait.forLogMessage(".*entries after snapshot.*\\n", 1)
-                .withStartupTimeout(Duration.ofSeconds(60)));
+                // Preloaded tools slow a JVM's start (libfaketime wraps every clock read): allow more time.
+                .withStartupTimeout(Duration.ofSeconds(fsFaults ? 180 : 60)));
         containers.add(c);
         c.start();
       }
