@@ -45,7 +45,10 @@ if [ "${KEEL_FAKETIME:-0}" = 1 ]; then
   # are not faked (the JVM's class loading trips over faked stat times).
   echo "+0" > "$state/faketime"
   preload="${preload:+$preload }/opt/keel/libfaketimeMT.so.1"
-  export FAKETIME_TIMESTAMP_FILE="$state/faketime" FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1
+  # FAKETIME_FORCE_MONOTONIC_FIX=1: without it the JDK 17's timed waits (pthread_cond_timedwait on the
+  # monotonic clock) misbehave under libfaketime 0.9.10: a member never got past its start in 100 s.
+  export FAKETIME_TIMESTAMP_FILE="$state/faketime" FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 \
+    FAKETIME_FORCE_MONOTONIC_FIX=1
 fi
 [ -z "$preload" ] || export LD_PRELOAD="$preload"
 
