@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/build-node-image.sh — builds the Docker image a chaos-test Keel member runs in, without a registry:
 # a jlink'ed Java runtime, the shared libraries its binaries need (found with ldd), static busybox for a shell,
-# iptables/ip/tc for fault injection, and the keel-server jar with its lib/. The root file system is
+# iptables/ip/tc for fault injection, the keel-server jar with its lib/, and the chaos suite's file-system and
+# clock fault tools (chaos/src/main/c compiled with gcc, chaos/src/main/sh, libfaketime). The root file system is
 # imported with `docker import` as local/keel-node:<hash of the inputs>; an image with that tag is reused.
 # Prints the image name on stdout (and nothing else). Builds the server jar first when it is missing.
 set -euo pipefail
@@ -20,7 +21,9 @@ docker info >/dev/null 2>&1 || { say "docker engine is not running: run scripts/
 
 # Content only (not paths, not the jar's entry times), so the tag is the same however the script is invoked
 # and a rebuilt but unchanged server jar reuses the image.
+fsdir="$root/chaos/src/main"
 hash="$( { (cd "$libdir" && sha256sum -- *.jar); unzip -p "$jar" | sha256sum; sha256sum < "$root/scripts/build-node-image.sh";
+          cat "$fsdir"/c/*.c "$fsdir"/sh/*.sh | sha256sum;
           java -version 2>&1; } | sha256sum | cut -c1-16)"
 image="local/keel-node:$hash"
 if docker image inspect "$image" >/dev/null 2>&1; then
@@ -51,6 +54,23 @@ say "keel-server jar and libs ..."
 cp "$jar" "$rootfs/opt/keel/"
 cp -r "$libdir" "$rootfs/opt/keel/lib"
 
+say "file-system fault tools (chaos/src/main/c, chaos/src/main/sh) ..."
+if ! command -v gcc >/dev/null; then
+  say "gcc is missing: installing it (apt-get install -y gcc)"
+  apt-get install -y gcc >&2 || { say "cannot install gcc"; exit 1; }
+fi
+gcc -O2 -Wall -shared -fPIC -o "$rootfs/opt/keel/libkeelfsledger.so" "$fsdir/c/fsledger.c" -ldl
+gcc -O2 -Wall -o "$rootfs/opt/keel/keel-fsrevert" "$fsdir/c/fsrevert.c"
+ft=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+if [ ! -f "$ft" ]; then
+  say "libfaketime is missing: installing it (apt-get install -y libfaketime)"
+  apt-get install -y libfaketime >&2 || { say "cannot install libfaketime"; exit 1; }
+fi
+cp "$ft" "$rootfs/opt/keel/libfaketimeMT.so.1"
+cp "$fsdir/sh/keel-node-run.sh" "$rootfs/opt/keel/keel-node-run.sh"
+chmod 755 "$rootfs/opt/keel/keel-node-run.sh" "$rootfs/opt/keel/keel-fsrevert"
+mkdir -p "$rootfs/var/lib/keel-fs"
+
 say "busybox, iptables, ip, tc ..."
 cp /bin/busybox "$rootfs/bin/busybox"
 for applet in $("$rootfs/bin/busybox" --list); do
@@ -67,7 +87,8 @@ cp /bin/ip "$rootfs/usr/sbin/ip"
 say "shared libraries (ldd) ..."
 unzip -q -o -j "$libdir"/rocksdbjni-*.jar 'librocksdbjni-linux64.so' -d "$work/native" 2>/dev/null || true
 bins=("$rootfs"/opt/java/bin/* "$rootfs"/opt/java/lib/*.so "$rootfs"/opt/java/lib/server/*.so
-      "$rootfs"/usr/sbin/* "$rootfs"/usr/lib/x86_64-linux-gnu/xtables/*.so "$work"/native/*.so)
+      "$rootfs"/usr/sbin/* "$rootfs"/usr/lib/x86_64-linux-gnu/xtables/*.so "$work"/native/*.so
+      "$rootfs"/opt/keel/keel-fsrevert "$rootfs"/opt/keel/libkeelfsledger.so "$rootfs"/opt/keel/libfaketimeMT.so.1)
 for b in "${bins[@]}"; do
   [ -f "$b" ] && [ ! -L "$b" ] || continue
   ldd "$b" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64/{print $1}' 
@@ -93,8 +114,9 @@ tar -C "$rootfs" -c . | docker import \
   -c 'ENTRYPOINT ["/opt/java/bin/java", "-XX:+UseSerialGC", "-Xms64m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", "/opt/keel/keel-server.jar"]' \
   - "$image" >/dev/null
 docker tag "$image" local/keel-node:latest
-# Older builds are never used again: drop their tags (an image a container still uses stays).
+# Drop the tags of old builds, but keep the 8 newest: runs from other worktrees sharing this Docker engine may
+# still be about to start containers from theirs (an image a container still uses stays anyway).
 docker images --format '{{.Repository}}:{{.Tag}}' local/keel-node | grep -vx -e "$image" -e local/keel-node:latest \
-  | xargs -r docker rmi >/dev/null 2>&1 || true
+  | tail -n +9 | xargs -r docker rmi >/dev/null 2>&1 || true
 say "built $image ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 echo "$image"

@@ -111,7 +111,7 @@ public final class KeelServer implements AutoCloseable {
     Headers headers = new Headers(id.clusterId(), id.memberId(), raftTerm::get, store::currentRevision);
     Map<Long, URI> voters = id.voters(config);
     member = RaftMember.start(id.clusterId(), id.memberId(), voters, config.dataDir().resolve("member").resolve("wal"),
-        store, headers, raftTerm, settings(config), registry);
+        store, headers, raftTerm, settings(config), registry, config.testingFaults().contains("skip-fsync"));
     leases = Leases.start(store, member, headers, config.heartbeatIntervalMs(), config.electionTimeoutMs(),
         config.requestTimeoutMs(), LeaseService.Limits.DEFAULT, registry);
     for (URI url : config.listenPeerUrls()) {

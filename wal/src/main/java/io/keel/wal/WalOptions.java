@@ -24,6 +24,7 @@ public final class WalOptions {
   private int maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES;
   private byte[] metadata = new byte[0];
   private MeterRegistry meterRegistry;
+  private boolean unsafeSkipFsync;
 
   private WalOptions(Path dir) {
     this.dir = Objects.requireNonNull(dir, "dir");
@@ -67,6 +68,21 @@ public final class WalOptions {
   public WalOptions metadata(byte[] v) {
     metadata = Objects.requireNonNull(v, "metadata").clone();
     return this;
+  }
+
+  /**
+   * UNSAFE, testing only (the chaos suite's negative control, {@code --unsafe-testing-faults skip-fsync}): the
+   * writer skips the fsyncs that make appended records (entries, hard state, snapshot markers) durable, so a
+   * completed write may be lost on power loss. Segment creation (preallocation, header, directory) still syncs,
+   * so the log stays openable. Off by default.
+   */
+  public WalOptions unsafeSkipFsync(boolean v) {
+    unsafeSkipFsync = v;
+    return this;
+  }
+
+  public boolean unsafeSkipFsync() {
+    return unsafeSkipFsync;
   }
 
   public WalOptions meterRegistry(MeterRegistry v) {

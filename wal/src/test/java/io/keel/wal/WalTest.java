@@ -67,6 +67,23 @@ class WalTest {
   }
 
   @Test
+  void unsafeSkipFsyncWritesWithoutRecordFsyncsAndIsOffByDefault() throws Exception {
+    assertThat(small(dir).unsafeSkipFsync()).isFalse();
+    SimpleMeterRegistry reg = new SimpleMeterRegistry();
+    try (Wal w = Wal.open(small(dir).unsafeSkipFsync(true).meterRegistry(reg))) {
+      for (long i = 1; i <= 600; i++) {
+        w.writeSync(List.of(entry(i, 3)), new HardState(3, 1, i - 1));
+      }
+    }
+    assertThat(Segments.list(dir).size()).as("segments rolled").isGreaterThan(3);
+    assertThat(reg.get("keel.wal.fsyncs").counter().count()).as("record fsyncs").isZero();
+    // Without a crash nothing is lost: the page cache still holds every record.
+    Recovered r = reopen(small(dir));
+    assertThat(r.entries()).containsExactlyElementsOf(entries(1, 600, 3));
+    assertThat(r.hardState()).isEqualTo(new HardState(3, 1, 599));
+  }
+
+  @Test
   void laterRecordsOverwriteASuffix() throws Exception {
     try (Wal w = Wal.open(small(dir))) {
       w.writeSync(entries(1, 10, 1), new HardState(1, 1, 4));

@@ -38,8 +38,10 @@ public final class ChaosCommand implements Callable<Integer> {
   String workload;
 
   @Option(names = "--nemesis", defaultValue = "partition,kill", split = ",",
-      description = "Comma-separated nemeses: partition, partition-halves, isolate-leader, one-way, kill, pause, "
-          + "none.")
+      description = "Comma-separated nemeses (mixed at random): partition, partition-halves, isolate-leader, "
+          + "one-way, kill, pause, lost-writes (kill -9 of one, a majority or all members, each restarting from "
+          + "only what it fsynced), lost-writes-one, lost-writes-majority, lost-writes-all, bitflip (one bit of a "
+          + "WAL segment or snapshot file), clock (wall-clock jumps), or none.")
   List<String> nemeses;
 
   @Option(names = "--time-limit", defaultValue = "60s", description = "How long clients run, e.g. 60s, 10m.")

@@ -45,6 +45,10 @@ public final class DockerCluster implements AutoCloseable {
   public static final int CLIENT_PORT = 2379;
   private static final String OWNER_LABEL = "keel.chaos.owner";
   private static final long READY_TIMEOUT_MS = 90_000;
+  /** Where keel-node-run.sh keeps its state (ledger, manifest, requests from nemeses); outside /data. */
+  public static final String FS_STATE_DIR = "/var/lib/keel-fs";
+  static final int FS_FAULTS_SNAPSHOT_COUNT = 2000;
+  private static final long RESTART_TIMEOUT_MS = 90_000;
 
   private final Network network;
   private final List<Node> nodes;
@@ -62,6 +66,19 @@ public final class DockerCluster implements AutoCloseable {
    * @param testingFaults values for --unsafe-testing-faults (negative controls), usually empty
    */
   public static DockerCluster start(String image, int size, Set<String> testingFaults) throws IOException {
+    return start(image, size, testingFaults, Set.of());
+  }
+
+  /**
+   * As above; with any {@code tools} every member runs under /opt/keel/keel-node-run.sh (see
+   * chaos/src/main/sh), which applies file-system faults between incarnations (lost un-fsynced writes, bit
+   * flips) and preloads the tools into the member's JVM (the fsync ledger shim chaos/src/main/c/fsledger.c,
+   * libfaketime). Such members also snapshot every {@value #FS_FAULTS_SNAPSHOT_COUNT} entries, so snapshot
+   * files exist to be damaged and crashes land on snapshots too.
+   */
+  public static DockerCluster start(String image, int size, Set<String> testingFaults, Set<MemberTools> tools)
+      throws IOException {
+    boolean fsFaults = !tools.isEmpty();
     if (size < 1 || size > 7) {
       throw new IllegalArgumentException("cluster size must be in [1, 7], got " + size);
     }
@@ -91,17 +108,34 @@ public final class DockerCluster implements AutoCloseable {
           cmd.add("--unsafe-testing-faults");
           cmd.add(String.join(",", testingFaults));
         }
-        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(image))
+        if (fsFaults) {
+          cmd.remove(0); // "server" is the wrapper's first argument below
+          cmd.add("--snapshot-count");
+          cmd.add(Integer.toString(FS_FAULTS_SNAPSHOT_COUNT));
+        }
+        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(image));
+        if (tools.contains(MemberTools.FS_LEDGER)) {
+          c.withEnv("KEEL_FS_LEDGER", "1");
+        }
+        if (tools.contains(MemberTools.FAKETIME)) {
+          c.withEnv("KEEL_FAKETIME", "1");
+        }
+        c
             .withImagePullPolicy(img -> false)
             .withNetwork(network)
             .withNetworkAliases(name)
             .withExposedPorts(CLIENT_PORT)
             .withLabel(OWNER_LABEL, owner)
-            .withCreateContainerCmdModifier(cc -> cc.withHostName(name).getHostConfig()
-                .withCapAdd(Capability.NET_ADMIN))
+            .withCreateContainerCmdModifier(cc -> {
+              cc.withHostName(name).getHostConfig().withCapAdd(Capability.NET_ADMIN);
+              if (fsFaults) {
+                cc.withEntrypoint("/bin/sh", "/opt/keel/keel-node-run.sh", "server");
+              }
+            })
             .withCommand(cmd.toArray(String[]::new))
             .waitingFor(Wait.forLogMessage(".*entries after snapshot.*\\n", 1)
-                .withStartupTimeout(Duration.ofSeconds(60)));
+                // Preloaded tools slow a JVM's start (libfaketime wraps every clock read): allow more time.
+                .withStartupTimeout(Duration.ofSeconds(fsFaults ? 180 : 60)));
         containers.add(c);
         c.start();
       }
@@ -229,10 +263,42 @@ public final class DockerCluster implements AutoCloseable {
    * port no longer leads anywhere, so their failed requests are certain failures, not unknown outcomes.
    */
   public void restart(Node n) throws IOException {
+    restartAll(List.of(n));
+  }
+
+  /**
+   * Restarts several killed members: starts every container first, then waits for each (a member serves
+   * clients only once a quorum has heard from it, so restarting members of a lost quorum one by one would wait
+   * forever).
+   */
+  public void restartAll(List<Node> members) throws IOException {
+    for (Node n : members) {
+      docker.startContainerCmd(n.containerId()).exec();
+    }
+    for (Node n : members) {
+      if (!awaitStarted(n)) {
+        throw new IOException(n.name() + " exited during its restart; its log ends: " + tail(logs(n), 600));
+      }
+    }
+  }
+
+  /**
+   * Starts a killed (or exited) member's container again and waits, bounded, until it either serves clients
+   * (true: marked possibly up, clients see the new port, as {@link #restart}) or its process exits (false: it
+   * stays marked down), e.g. because it refused its damaged files.
+   */
+  public boolean startAndAwait(Node n) throws IOException {
     docker.startContainerCmd(n.containerId()).exec();
-    long deadline = System.nanoTime() + 60_000_000_000L;
+    return awaitStarted(n);
+  }
+
+  private boolean awaitStarted(Node n) throws IOException {
+    long deadline = System.nanoTime() + RESTART_TIMEOUT_MS * 1_000_000L;
     int port = -1;
     while (System.nanoTime() < deadline && port < 0) {
+      if (!Boolean.TRUE.equals(docker.inspectContainerCmd(n.containerId()).exec().getState().getRunning())) {
+        return false;
+      }
       Ports.Binding[] b = docker.inspectContainerCmd(n.containerId()).exec().getNetworkSettings().getPorts()
           .getBindings().get(ExposedPort.tcp(CLIENT_PORT));
       if (b != null && b.length > 0) {
@@ -253,6 +319,9 @@ public final class DockerCluster implements AutoCloseable {
               .status(StatusRequest.getDefaultInstance());
           break;
         } catch (RuntimeException e) {
+          if (!Boolean.TRUE.equals(docker.inspectContainerCmd(n.containerId()).exec().getState().getRunning())) {
+            return false;
+          }
           sleep(200);
         }
       }
@@ -261,6 +330,21 @@ public final class DockerCluster implements AutoCloseable {
     }
     n.markMaybeUp(); // before the new channel is visible: see Node.liveness()
     n.reconnect(port);
+    return true;
+  }
+
+  /** The member's container log so far (all incarnations), or "" when Docker cannot give it. */
+  public String logs(Node n) {
+    try {
+      return n.container().getLogs();
+    } catch (RuntimeException e) {
+      LOG.debug("logs of {}: {}", n, e.toString());
+      return "";
+    }
+  }
+
+  private static String tail(String s, int chars) {
+    return s.length() <= chars ? s : "..." + s.substring(s.length() - chars);
   }
 
   public void pause(Node n) {

@@ -1,6 +1,7 @@
 package io.keel.chaos.nemesis;
 
 import io.keel.chaos.cluster.DockerCluster;
+import io.keel.chaos.cluster.MemberTools;
 import java.io.IOException;
 import java.util.Random;
 
@@ -17,6 +18,26 @@ public interface Nemesis {
 
   String stop(DockerCluster cluster) throws IOException;
 
+  /**
+   * What the members must run with for this nemesis (DockerCluster.start's tools: {@link MemberTools#FS_LEDGER},
+   * {@link MemberTools#FAKETIME}); empty for most.
+   */
+  default java.util.Set<MemberTools> memberTools() {
+    return java.util.Set.of();
+  }
+
+  /** The union of what these nemeses need. */
+  static java.util.Set<MemberTools> memberTools(java.util.List<Nemesis> nemeses) {
+    java.util.Set<MemberTools> all = java.util.EnumSet.noneOf(MemberTools.class);
+    nemeses.forEach(n -> all.addAll(n.memberTools()));
+    return all;
+  }
+
+  /** Every name {@link #named} accepts. */
+  java.util.List<String> KNOWN = java.util.List.of("partition", "partition-halves", "isolate-leader", "one-way",
+      "kill", "pause", "lost-writes", "lost-writes-one", "lost-writes-majority", "lost-writes-all", "bitflip",
+      "clock");
+
   /** Builds a nemesis from its command-line name. */
   static Nemesis named(String name) {
     return switch (name) {
@@ -26,8 +47,14 @@ public interface Nemesis {
       case "one-way" -> new PartitionNemesis(PartitionNemesis.Mode.ONE_WAY);
       case "kill" -> new KillNemesis();
       case "pause" -> new PauseNemesis();
-      default -> throw new IllegalArgumentException("unknown nemesis '" + name
-          + "' (known: partition, partition-halves, isolate-leader, one-way, kill, pause)");
+      case "lost-writes" -> new LostWritesNemesis(LostWritesNemesis.Scope.ANY);
+      case "lost-writes-one" -> new LostWritesNemesis(LostWritesNemesis.Scope.ONE);
+      case "lost-writes-majority" -> new LostWritesNemesis(LostWritesNemesis.Scope.MAJORITY);
+      case "lost-writes-all" -> new LostWritesNemesis(LostWritesNemesis.Scope.ALL);
+      case "bitflip" -> new BitFlipNemesis();
+      case "clock" -> new ClockNemesis();
+      default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + String.join(", ", KNOWN)
+          + ")");
     };
   }
 }

@@ -84,7 +84,8 @@ public final class ChaosRun {
     Recorder nemesisRec = new Recorder(MAX_NEMESIS_EVENTS, startNanos);
     int faults;
     long runNanos;
-    try (DockerCluster cluster = DockerCluster.start(image, o.nodes(), o.testingFaults())) {
+    try (DockerCluster cluster = DockerCluster.start(image, o.nodes(), o.testingFaults(),
+        Nemesis.memberTools(nemeses))) {
       long t0 = System.nanoTime();
       long deadline = t0 + o.timeLimitMs() * 1_000_000L;
       Schedule schedule = new Schedule(cluster, nemeses, nemesisRec, o.seed(), o.quietMs(), o.faultMs(), deadline);

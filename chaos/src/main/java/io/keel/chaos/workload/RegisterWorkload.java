@@ -144,6 +144,12 @@ public final class RegisterWorkload implements Workload {
     int process = client;
     java.util.Map<String, Long> lastSeen = new java.util.HashMap<>();
     while (System.nanoTime() < deadlineNanos) {
+      if ((node.liveness() & 1) == 1) {
+        // Its member is certainly down (killed, not yet restarted): wait rather than burn operations, which
+        // would rotate the keys while a crash is healed and hide what the crash lost.
+        Outcomes.sleepQuietly(50);
+        continue;
+      }
       long n = opCount.getAndIncrement();
       if (n >= maxOps) {
         return;

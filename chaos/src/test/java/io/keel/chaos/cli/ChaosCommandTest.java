@@ -25,4 +25,16 @@ class ChaosCommandTest {
     }
     assertThatThrownBy(() -> Nemesis.named("meteor")).hasMessageContaining("unknown nemesis 'meteor'");
   }
+
+  @Test
+  void everyKnownNemesisBuildsAndNamesTheToolsItsMembersNeed() {
+    for (String n : Nemesis.KNOWN) {
+      assertThat(Nemesis.named(n).name()).isEqualTo(n);
+    }
+    assertThat(Nemesis.named("kill").memberTools()).isEmpty();
+    assertThat(Nemesis.memberTools(java.util.List.of(Nemesis.named("lost-writes"), Nemesis.named("clock"),
+        Nemesis.named("partition")))).containsExactlyInAnyOrder(io.keel.chaos.cluster.MemberTools.FS_LEDGER,
+        io.keel.chaos.cluster.MemberTools.FAKETIME);
+    assertThat(Nemesis.named("bitflip").memberTools()).containsExactly(io.keel.chaos.cluster.MemberTools.FS_LEDGER);
+  }
 }

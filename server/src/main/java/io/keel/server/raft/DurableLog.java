@@ -57,7 +57,18 @@ final class DurableLog implements AutoCloseable {
 
   static DurableLog open(Path dir, WalMetadata expected, StartSnapshot startSnapshot, MeterRegistry registry)
       throws IOException {
-    Wal wal = Wal.open(WalOptions.of(dir).metadata(expected.toByteArray()).meterRegistry(registry));
+    return open(dir, expected, startSnapshot, registry, false);
+  }
+
+  /** As above; {@code unsafeSkipFsync} (testing only, see WalOptions.unsafeSkipFsync) drops the WAL's record fsyncs. */
+  static DurableLog open(Path dir, WalMetadata expected, StartSnapshot startSnapshot, MeterRegistry registry,
+      boolean unsafeSkipFsync) throws IOException {
+    if (unsafeSkipFsync) {
+      LOG.error("UNSAFE TESTING FAULT skip-fsync: the write-ahead log in {} does NOT fsync appended entries or hard "
+          + "state; acknowledged writes can be lost on a crash. Never use this outside the chaos suite.", dir);
+    }
+    Wal wal = Wal.open(WalOptions.of(dir).metadata(expected.toByteArray()).meterRegistry(registry)
+        .unsafeSkipFsync(unsafeSkipFsync));
     try {
       Recovered rec = wal.recovered();
       WalMetadata stored = parse(rec.metadata(), dir);

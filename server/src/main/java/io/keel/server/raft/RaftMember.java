@@ -75,11 +75,18 @@ public final class RaftMember implements AutoCloseable {
   public static RaftMember start(long clusterId, long memberId, Map<Long, URI> voters, Path walDir,
       MvccStore store, Headers headers, AtomicLong term, Settings settings, MeterRegistry registry)
       throws IOException {
+    return start(clusterId, memberId, voters, walDir, store, headers, term, settings, registry, false);
+  }
+
+  /** As above; {@code unsafeSkipFsync} is the testing fault skip-fsync (WAL records are not fsynced). */
+  public static RaftMember start(long clusterId, long memberId, Map<Long, URI> voters, Path walDir,
+      MvccStore store, Headers headers, AtomicLong term, Settings settings, MeterRegistry registry,
+      boolean unsafeSkipFsync) throws IOException {
     WalMetadata meta = WalMetadata.newBuilder().setClusterId(clusterId).setMemberId(memberId)
         .addAllInitialVoters(voters.keySet().stream().sorted().toList()).build();
     SnapshotStore snaps = new SnapshotStore(walDir.resolveSibling("snap"));
     DurableLog log = DurableLog.open(walDir, meta, marker -> snaps.forStart(marker, store.appliedIndex()),
-        registry);
+        registry, unsafeSkipFsync);
     log.raiseCommitTo(store.appliedIndex());
     Config config = Config.builder(memberId)
         .electionTick(settings.electionTicks())
