@@ -32,11 +32,20 @@ final class ConfChangeApplier {
   private final Proposals proposals;
   private Runnable onSelfRemoved = () -> {};
   private boolean selfRemoved;
+  private Runnable afterAdd = () -> {};
 
   ConfChangeApplier(long selfId, ClusterState cluster, Proposals proposals) {
     this.selfId = selfId;
     this.cluster = cluster;
     this.proposals = proposals;
+  }
+
+  /**
+   * Runs on the Raft thread after a new member is added (not on replay): the next snapshot must include it, since
+   * Raft ignores a snapshot whose configuration lacks the receiver (etcd merges a fresh snapshot when sending).
+   */
+  void afterAdd(Runnable r) {
+    this.afterAdd = r;
   }
 
   /** Runs once, on the Raft thread, when this member applies its own removal. */
@@ -75,12 +84,16 @@ final class ConfChangeApplier {
       }
       return;
     }
+    boolean fresh = e.index() > cluster.confIndex();
     ConfState after = node.applyConfChange(cc);
     cluster.applyConfChange(e.index(), one.type(), m, ctx.getPromote());
     LOG.info("membership entry {} applied: {} {}; voters {} learners {}", e.index(), one.type(),
         Long.toHexString(one.nodeId()), hex(after.voters()), hex(after.learners()));
     if (waiter != null) {
       respond.accept(() -> waiter.complete(Boolean.TRUE));
+    }
+    if (fresh && ctx.hasMember() && !ctx.getPromote() && one.type() != io.keel.raft.ConfChangeType.REMOVE_NODE) {
+      afterAdd.run();
     }
     if (one.type() == io.keel.raft.ConfChangeType.REMOVE_NODE && one.nodeId() == selfId) {
       LOG.warn("{} (entry {})", MemberErrors.REMOVED_MESSAGE, e.index());

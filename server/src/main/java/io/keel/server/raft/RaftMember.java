@@ -64,6 +64,7 @@ public final class RaftMember implements AutoCloseable {
   private volatile boolean closed;
   private AlarmStore alarms; // set once by start(), before the member is published
   private ConfChangeApplier confChanges; // set once by start()
+  private java.util.concurrent.atomic.AtomicBoolean learnerFlag; // set once by start()
 
   private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
       Settings settings, ClusterState cluster, Snapshots snapshots) {
@@ -141,6 +142,7 @@ public final class RaftMember implements AutoCloseable {
     Snapshotter snapshotter = new Snapshotter(snaps, store, log, cluster, () -> node.status().confState(),
         settings.snapshotCount(), settings.snapshotCatchUpEntries(), registry);
     Snapshots snapshots = new Snapshots(snaps, snapshotter, store, log, cluster, transport, registry);
+    confChanges.afterAdd(snapshotter::request);
     RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster, alarms), proposals,
         reads, snapshots, confChanges, term, settings.tickMs(), settings.inboxCapacity(), registry);
     loopRef[0] = loop;
@@ -148,14 +150,25 @@ public final class RaftMember implements AutoCloseable {
         bytes -> loop.offer(new RaftLoop.Step(RaftCodec.decodeMessage(bytes))));
     transport.receiveSnapshotsInto(snaps);
     syncPeers(transport, memberId, cluster.group());
-    cluster.onGroupChange(g -> syncPeers(transport, memberId, g));
+    java.util.concurrent.atomic.AtomicBoolean learner = new java.util.concurrent.atomic.AtomicBoolean(
+        isLearnerIn(cluster.group(), memberId));
+    cluster.onGroupChange(g -> {
+      syncPeers(transport, memberId, g);
+      learner.set(isLearnerIn(g, memberId));
+    });
     transport.serveMembership(() -> MembershipResponse.newBuilder().setClusterId(clusterId)
         .addAllMembers(cluster.group().values()).addAllRemovedIds(cluster.removedIds()).build());
     loop.start();
     RaftMember m = new RaftMember(memberId, log, transport, proposals, loop, settings, cluster, snapshots);
     m.alarms = alarms;
     m.confChanges = confChanges;
+    m.learnerFlag = learner;
     return m;
+  }
+
+  private static boolean isLearnerIn(Map<Long, ClusterMember> group, long id) {
+    ClusterMember self = group.get(id);
+    return self != null && self.getIsLearner();
   }
 
   /** Makes the transport's peers the group's (minus this member), each at its first peer URL. */
@@ -221,8 +234,7 @@ public final class RaftMember implements AutoCloseable {
 
   /** Whether this member is a learner (does not vote; serves serializable reads only). */
   public boolean isLearner() {
-    ClusterMember self = cluster.group().get(memberId);
-    return self != null && self.getIsLearner();
+    return learnerFlag.get(); // on every client call: kept up to date by the group listener, not recomputed
   }
 
   /** Runs (on the Raft thread; hand off anything slow) when this member applies its own removal. */
