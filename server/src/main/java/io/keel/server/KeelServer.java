@@ -14,7 +14,14 @@ import io.keel.kvstore.RequestValidator;
 import io.keel.proto.etcdserverpb.Member;
 import io.keel.proto.etcdserverpb.ResponseHeader;
 import io.keel.proto.internal.MemberAttributes;
+import io.grpc.ServerInterceptors;
+import io.keel.proto.internal.ClusterMember;
 import io.keel.server.api.ClusterService;
+import io.keel.server.cluster.JoinBootstrap;
+import io.keel.server.cluster.JoinBootstrap.Joined;
+import io.keel.server.cluster.LearnerInterceptor;
+import io.keel.server.cluster.MemberErrors;
+import io.keel.server.cluster.PromoteForwarder;
 import io.keel.server.api.Headers;
 import io.keel.server.api.KvService;
 import io.keel.server.api.MaintenanceService;
@@ -63,6 +70,7 @@ public final class KeelServer implements AutoCloseable {
   private final AtomicLong raftTerm = new AtomicLong();
   private RaftMember member;
   private Leases leases;
+  private PromoteForwarder promoteForwarder;
   private WatchHub watchHub;
   /** Receives Raft snapshots from peers (one install at a time; the receiver bounds it). */
   private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(r -> {
@@ -107,11 +115,41 @@ public final class KeelServer implements AutoCloseable {
   }
 
   private void serve() throws IOException {
-    MemberIdentity id = MemberIdentity.of(config);
+    Path walDir = config.dataDir().resolve("member").resolve("wal");
+    MemberIdentity id;
+    if (config.initialClusterState().equals("existing")) {
+      long[] recorded = RaftMember.recordedIds(walDir);
+      Joined joined = null;
+      if (recorded == null) {
+        List<URI> others = new ArrayList<>();
+        config.initialCluster().forEach((name, urls) -> {
+          if (!name.equals(config.name())) {
+            others.addAll(urls);
+          }
+        });
+        joined = JoinBootstrap.join(others, config.initialAdvertisePeerUrls(), config.requestTimeoutMs());
+        recorded = new long[] {joined.clusterId(), joined.memberId()};
+      }
+      id = new MemberIdentity(recorded[1], recorded[0], Map.of(config.name(), recorded[1]));
+      Headers headers = new Headers(id.clusterId(), id.memberId(), raftTerm::get, store::currentRevision);
+      member = RaftMember.start(id.clusterId(), id.memberId(), List.of(),
+          joined == null ? List.of() : joined.members(), joined == null ? List.of() : joined.removedIds(), walDir,
+          store, headers, raftTerm, settings(config), registry, config.testingFaults().contains("skip-fsync"));
+      startServing(id, headers);
+      return;
+    }
+    id = MemberIdentity.of(config);
     Headers headers = new Headers(id.clusterId(), id.memberId(), raftTerm::get, store::currentRevision);
-    Map<Long, URI> voters = id.voters(config);
-    member = RaftMember.start(id.clusterId(), id.memberId(), voters, config.dataDir().resolve("member").resolve("wal"),
+    List<ClusterMember> seed = new ArrayList<>();
+    id.memberIds().forEach((name, mid) -> seed.add(ClusterMember.newBuilder().setId(mid)
+        .addAllPeerUrls(config.initialCluster().get(name).stream().map(URI::toString).toList()).build()));
+    member = RaftMember.start(id.clusterId(), id.memberId(), id.memberIds().values(), seed, List.of(), walDir,
         store, headers, raftTerm, settings(config), registry, config.testingFaults().contains("skip-fsync"));
+    startServing(id, headers);
+  }
+
+  private void startServing(MemberIdentity id, Headers headers) throws IOException {
+    member.onRemoved(this::removedFromCluster);
     leases = Leases.start(store, member, headers, config.heartbeatIntervalMs(), config.electionTimeoutMs(),
         config.requestTimeoutMs(), LeaseService.Limits.DEFAULT, registry);
     for (URI url : config.listenPeerUrls()) {
@@ -166,10 +204,30 @@ public final class KeelServer implements AutoCloseable {
     }
   }
 
+  /**
+   * This member applied its own removal: as etcd, it stops after a short delay (so the leader can tell the others
+   * the entry is committed) and the process exits.
+   */
+  private void removedFromCluster() {
+    LOG.warn("member {}: {}; stopping", config.name(), MemberErrors.REMOVED_MESSAGE);
+    Thread t = new Thread(() -> {
+      try {
+        Thread.sleep(10 * config.heartbeatIntervalMs());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      close();
+    }, "keel-removed-" + config.name());
+    t.setDaemon(true);
+    t.start();
+  }
+
   private void serveClients(MemberIdentity id, Headers headers) throws IOException {
     RequestValidator validator = new RequestValidator(config.maxTxnOps());
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
-    Supplier<List<Member>> members = () -> members(id);
+    Supplier<List<Member>> members = () -> ClusterService.members(member.cluster());
+    promoteForwarder = new PromoteForwarder(member::leaderId, mid -> member.cluster().members().get(mid),
+        config.requestTimeoutMs());
     QuotaGuard quota = new QuotaGuard(quotaBytes(), store::dbSizeBytes, member, member.alarms(), registry);
     watchHub = new WatchHub(store, WatchConfig.defaults((int) config.maxRequestBytes()),
         rev -> headers.complete(ResponseHeader.newBuilder().setRevision(rev).build()),
@@ -183,10 +241,12 @@ public final class KeelServer implements AutoCloseable {
           .addService(new KvService(store, member, validator, headers, config.maxRequestBytes())
               .unsafeLocalLinearizableReads(config.testingFaults().contains("local-linearizable-reads")))
           .addService(new MaintenanceService(store, member, headers, members, quotaBytes(), registry))
-          .addService(new ClusterService(headers, members))
+          .addService(ServerInterceptors.intercept(new ClusterService(headers, member, promoteForwarder),
+              promoteForwarder.interceptor()))
           .addService(leases.service())
           .addService(new WatchService(watchHub))
           .intercept(quota)
+          .intercept(new LearnerInterceptor(member::isLearner))
           .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
           .build();
@@ -205,22 +265,9 @@ public final class KeelServer implements AutoCloseable {
       }
     }
     LOG.info("member {} ({}) of cluster {} ({} members) at revision {}; ready to serve client requests on {}",
-        config.name(), Long.toHexString(id.memberId()), Long.toHexString(id.clusterId()), id.memberIds().size(),
+        config.name(), Long.toHexString(id.memberId()), Long.toHexString(id.clusterId()),
+        member.cluster().group().size(),
         store.currentRevision(), config.listenClientUrls());
-  }
-
-  /** The members as the initial cluster names them, with the client URLs each has published. */
-  private List<Member> members(MemberIdentity id) {
-    Map<Long, MemberAttributes> published = member.cluster().members();
-    List<Member> out = new ArrayList<>();
-    for (Map.Entry<String, Long> e : new TreeMap<>(id.memberIds()).entrySet()) {
-      MemberAttributes attrs = published.get(e.getValue());
-      out.add(Member.newBuilder().setID(e.getValue()).setName(attrs == null ? "" : attrs.getName())
-          .addAllPeerURLs(config.initialCluster().get(e.getKey()).stream().map(URI::toString).toList())
-          .addAllClientURLs(attrs == null ? List.of() : attrs.getClientUrlsList())
-          .build());
-    }
-    return out;
   }
 
   /** Waits until this member serves clients; false on timeout; throws if start-up failed. */
@@ -291,6 +338,9 @@ public final class KeelServer implements AutoCloseable {
       }
     }
     metricsServers.forEach(MetricsHttpServer::close);
+    if (promoteForwarder != null) {
+      promoteForwarder.close();
+    }
     if (leases != null) {
       leases.close();
     }

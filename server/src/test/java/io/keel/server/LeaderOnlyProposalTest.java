@@ -23,8 +23,7 @@ class LeaderOnlyProposalTest {
 
   @Test
   void onlyTheLeaderOfThatTermMayCommitIt() throws Exception {
-    try (MemberCluster c = new MemberCluster(dir, 3, 10_000)) {
-      c.startAll();
+    try (MemberCluster c = MemberCluster.builder(dir, 3).start()) {
       int leader = c.awaitLeader();
       int follower = (leader + 1) % 3;
       RaftMember lm = c.servers[leader].member();

@@ -28,7 +28,7 @@ class SnapshotReplicationTest {
 
   @BeforeEach
   void start() throws IOException {
-    c = new MemberCluster(dir, 3, 100);
+    c = MemberCluster.builder(dir, 3).snapshotCount(100).build();
     c.startAll();
     c.awaitLeader();
   }

@@ -28,7 +28,7 @@ class StorageFaultTest {
 
   @BeforeEach
   void writeThenStop() throws IOException {
-    c = new MemberCluster(dir, 1, 100);
+    c = MemberCluster.builder(dir, 1).snapshotCount(100).build();
     c.startAll();
     c.awaitLeader();
     acked = c.put(0, 0, 250);

@@ -73,7 +73,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
           .setRaftIndex(member.commitIndex())
           .setRaftAppliedIndex(member.appliedIndex())
           .setRaftTerm(member.term())
-          .setIsLearner(false)
+          .setIsLearner(member.isLearner())
           .setDbSizeQuota(quotaBackendBytes)
           .addAllErrors(member.alarms().active().stream().map(AlarmStore::describe).toList())
           .build());

@@ -2,6 +2,8 @@ package io.keel.server.peer;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.keel.proto.peer.MembershipRequest;
+import io.keel.proto.peer.MembershipResponse;
 import io.keel.proto.peer.PeerBatch;
 import io.keel.proto.peer.PeerStreamEnd;
 import io.keel.proto.peer.RaftPeerGrpc;
@@ -44,6 +46,7 @@ public final class PeerTransport implements AutoCloseable {
   private final SnapshotLimits snapshotLimits = SnapshotLimits.DEFAULT;
   private final SnapshotSender snapshotSender;
   private volatile SnapshotReceiver snapshotReceiver;
+  private volatile java.util.function.Supplier<MembershipResponse> membership;
   private final Counter receivedMessages;
   private final Counter droppedInbound;
   private final Counter rejectedStreams;
@@ -75,6 +78,16 @@ public final class PeerTransport implements AutoCloseable {
       SnapshotSender.Outcome outcome) {
     URI url = urls.get(peerId);
     return url != null && snapshotSender.send(peerId, url, meta, dir, raftMessage, outcome);
+  }
+
+  /** What the Membership RPC answers (a joining member's first question); until set, it is refused. */
+  public void serveMembership(java.util.function.Supplier<MembershipResponse> source) {
+    this.membership = source;
+  }
+
+  /** The peers' addresses, by id. */
+  public Map<Long, URI> peerUrls() {
+    return Map.copyOf(urls);
   }
 
   /** Adds (or replaces) a peer's address. */
@@ -126,6 +139,17 @@ public final class PeerTransport implements AutoCloseable {
    */
   public RaftPeerGrpc.RaftPeerImplBase service() {
     return new RaftPeerGrpc.RaftPeerImplBase() {
+      @Override
+      public void membership(MembershipRequest req, StreamObserver<MembershipResponse> response) {
+        java.util.function.Supplier<MembershipResponse> m = membership;
+        if (m == null) {
+          response.onError(Status.UNAVAILABLE.withDescription("keel: membership not served yet").asRuntimeException());
+          return;
+        }
+        response.onNext(m.get());
+        response.onCompleted();
+      }
+
       @Override
       public StreamObserver<SnapshotChunk> snapshot(StreamObserver<SnapshotAck> response) {
         SnapshotReceiver r = snapshotReceiver;

@@ -138,6 +138,25 @@ final class DurableLog implements AutoCloseable {
     return entries;
   }
 
+  /**
+   * Who wrote the write-ahead log in {@code dir} (its head's metadata), or null when there is none yet: how a
+   * member that joined an existing cluster learns its ids again on restart, as etcd reads them from its WAL.
+   */
+  static WalMetadata existingMetadata(Path dir) throws IOException {
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      return null;
+    }
+    try (var files = java.nio.file.Files.list(dir)) {
+      if (files.noneMatch(f -> f.getFileName().toString().endsWith(".wal"))) {
+        return null;
+      }
+    }
+    try (Wal wal = Wal.open(WalOptions.of(dir).metadata(new byte[0])
+        .meterRegistry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()))) {
+      return parse(wal.recovered().metadata(), dir);
+    }
+  }
+
   private static WalMetadata parse(byte[] bytes, Path dir) throws IOException {
     try {
       return WalMetadata.parseFrom(bytes);

@@ -45,7 +45,7 @@ final class RaftLoop implements AutoCloseable {
   private static final int MAX_EVENTS_PER_TURN = 4096;
 
   /** Input to the loop. */
-  sealed interface Event permits Propose, Step, Read, Transfer, Unreachable, SnapshotStatus {}
+  sealed interface Event permits Propose, Step, Read, Transfer, Unreachable, SnapshotStatus, ProposeConf, OnLoop {}
 
 
   /**
@@ -69,6 +69,12 @@ final class RaftLoop implements AutoCloseable {
 
   record SnapshotStatus(long peer, boolean failed) implements Event {}
 
+  /** A membership change; {@code id} is the proposal the applied entry answers (in the change's context). */
+  record ProposeConf(long id, ConfChange change) implements Event {}
+
+  /** Runs on the loop thread with the node (outside ready/advance): reads of Raft's progress, rare. */
+  record OnLoop(java.util.function.Consumer<RaftNode> action) implements Event {}
+
   private final RaftNode node;
   private final DurableLog log;
   private final PeerTransport transport;
@@ -77,6 +83,7 @@ final class RaftLoop implements AutoCloseable {
   private final ReadBarrier reads;
   private final Snapshots snapshots;
   private final Completions completions;
+  private final ConfChangeApplier confChanges;
   private final long tickNanos;
   private final BlockingQueue<Event> inbox;
   private final Thread thread;
@@ -98,8 +105,9 @@ final class RaftLoop implements AutoCloseable {
   private volatile long appliedIndex;
 
   RaftLoop(RaftNode node, DurableLog log, PeerTransport transport, StateMachine stateMachine, Proposals proposals,
-      ReadBarrier reads, Snapshots snapshots, AtomicLong term, long tickMs, int inboxCapacity,
-      MeterRegistry registry) {
+      ReadBarrier reads, Snapshots snapshots, ConfChangeApplier confChanges, AtomicLong term, long tickMs,
+      int inboxCapacity, MeterRegistry registry) {
+    this.confChanges = confChanges;
     this.snapshots = snapshots;
     this.term = term;
     this.node = node;
@@ -223,6 +231,24 @@ final class RaftLoop implements AutoCloseable {
       node.reportUnreachable(u.peer());
     } else if (e instanceof SnapshotStatus st) {
       node.reportSnapshot(st.peer(), st.failed());
+    } else if (e instanceof ProposeConf pc) {
+      proposeConf(pc);
+    } else if (e instanceof OnLoop o) {
+      o.action().accept(node);
+    }
+  }
+
+  /** etcd's raft ignores a conf change while another is unapplied (one at a time); Keel's refuses it at once. */
+  private void proposeConf(ProposeConf pc) {
+    if (leaderId == 0) {
+      proposals.fail(pc.id(), EtcdStatus.NO_LEADER.asRuntimeException());
+      return;
+    }
+    try {
+      node.proposeConfChange(pc.change());
+    } catch (ProposalDroppedException ex) {
+      LOG.info("membership change refused: {}", ex.getMessage());
+      proposals.fail(pc.id(), EtcdStatus.TIMED_OUT.asRuntimeException());
     }
   }
 
@@ -336,7 +362,7 @@ final class RaftLoop implements AutoCloseable {
       try {
         for (Entry e : rd.committedEntries()) {
           apply(e);
-          last = e.index();
+          last = Math.max(last, e.index()); // a restart re-applies membership entries from the snapshot on
         }
         applied = true;
       } finally {
@@ -370,13 +396,12 @@ final class RaftLoop implements AutoCloseable {
   }
 
   private void apply(Entry e) {
+    if (e.type() == EntryType.CONF_CHANGE) {
+      confChanges.apply(e, node, completions::add); // always: Raft's membership is rebuilt from the log
+      return;
+    }
     if (e.index() <= stateMachine.appliedIndex()) {
       return; // already in the store (replayed after a restart)
-    }
-    if (e.type() == EntryType.CONF_CHANGE) {
-      ConfChange cc = RaftCodec.decodeConfChange(e.data());
-      node.applyConfChange(cc);
-      return;
     }
     if (e.dataLength() == 0) {
       return; // a new leader's empty entry

@@ -3,7 +3,12 @@ package io.keel.server.raft;
 import io.keel.server.api.EtcdStatus;
 
 import io.keel.kvstore.MvccStore;
+import io.keel.proto.internal.ClusterMember;
 import io.keel.proto.internal.InternalRequest;
+import io.keel.proto.internal.MemberChange;
+import io.keel.proto.peer.MembershipResponse;
+import io.keel.raft.ConfChange;
+import io.keel.raft.ConfChangeType;
 import io.keel.proto.internal.MemberAttributes;
 import io.keel.proto.internal.WalMetadata;
 import io.keel.proto.peer.RaftPeerGrpc;
@@ -19,7 +24,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +63,8 @@ public final class RaftMember implements AutoCloseable {
   private final Snapshots snapshots;
   private volatile boolean closed;
   private AlarmStore alarms; // set once by start(), before the member is published
+  private ConfChangeApplier confChanges; // set once by start()
+  private java.util.concurrent.atomic.AtomicBoolean learnerFlag; // set once by start()
 
   private RaftMember(long memberId, DurableLog log, PeerTransport transport, Proposals proposals, RaftLoop loop,
       Settings settings, ClusterState cluster, Snapshots snapshots) {
@@ -75,15 +85,23 @@ public final class RaftMember implements AutoCloseable {
   public static RaftMember start(long clusterId, long memberId, Map<Long, URI> voters, Path walDir,
       MvccStore store, Headers headers, AtomicLong term, Settings settings, MeterRegistry registry)
       throws IOException {
-    return start(clusterId, memberId, voters, walDir, store, headers, term, settings, registry, false);
+    List<ClusterMember> seed = voters.entrySet().stream().map(e -> ClusterMember.newBuilder().setId(e.getKey())
+        .addPeerUrls(e.getValue().toString()).build()).toList();
+    return start(clusterId, memberId, voters.keySet(), seed, Set.of(), walDir, store, headers, term, settings,
+        registry, false);
   }
 
-  /** As above; {@code unsafeSkipFsync} is the testing fault skip-fsync (WAL records are not fsynced). */
-  public static RaftMember start(long clusterId, long memberId, Map<Long, URI> voters, Path walDir,
-      MvccStore store, Headers headers, AtomicLong term, Settings settings, MeterRegistry registry,
-      boolean unsafeSkipFsync) throws IOException {
+  /**
+   * As above, with the group spelled out: {@code voters} are a new cluster's initial voters (empty for a member
+   * joining an existing cluster, whose log starts empty and is filled by the leader), {@code seed} and
+   * {@code removed} the membership to assume until the log or a snapshot says otherwise;
+   * {@code unsafeSkipFsync} is the testing fault skip-fsync (WAL records are not fsynced).
+   */
+  public static RaftMember start(long clusterId, long memberId, Collection<Long> voters, List<ClusterMember> seed,
+      Collection<Long> removed, Path walDir, MvccStore store, Headers headers, AtomicLong term, Settings settings,
+      MeterRegistry registry, boolean unsafeSkipFsync) throws IOException {
     WalMetadata meta = WalMetadata.newBuilder().setClusterId(clusterId).setMemberId(memberId)
-        .addAllInitialVoters(voters.keySet().stream().sorted().toList()).build();
+        .addAllInitialVoters(voters.stream().sorted().toList()).build();
     SnapshotStore snaps = new SnapshotStore(walDir.resolveSibling("snap"));
     DurableLog log = DurableLog.open(walDir, meta, marker -> snaps.forStart(marker, store.appliedIndex()),
         registry, unsafeSkipFsync);
@@ -97,7 +115,9 @@ public final class RaftMember implements AutoCloseable {
         .maxInflightMsgs(256)
         .maxInflightBytes(Math.max(settings.maxSizePerMsgBytes(), 32L << 20))
         .maxUncommittedEntriesBytes(settings.maxUncommittedBytes())
-        .applied(store.appliedIndex())
+        // From the snapshot, not the store: every later membership entry is applied to Raft again (the store
+        // skips what it holds), so Raft's configuration after a restart is the log's.
+        .applied(log.snapshotIndex())
         .randomSeed(System.nanoTime() ^ memberId)
         .build();
     RaftNode node = new RaftNode(config, log.storage());
@@ -117,25 +137,116 @@ public final class RaftMember implements AutoCloseable {
         },
         peer -> loopRef[0].offer(new RaftLoop.Unreachable(peer)), registry);
     ClusterState cluster = new ClusterState(walDir.resolveSibling("cluster.state"));
+    cluster.seedIfEmpty(seed, removed);
+    ConfChangeApplier confChanges = new ConfChangeApplier(memberId, cluster, proposals);
     AlarmStore alarms = new AlarmStore(store);
     Snapshotter snapshotter = new Snapshotter(snaps, store, log, cluster, () -> node.status().confState(),
         settings.snapshotCount(), settings.snapshotCatchUpEntries(), registry);
     Snapshots snapshots = new Snapshots(snaps, snapshotter, store, log, cluster, transport, registry);
+    confChanges.afterAdd(snapshotter::request);
     RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster, alarms), proposals,
-        reads, snapshots, term, settings.tickMs(), settings.inboxCapacity(), registry);
+        reads, snapshots, confChanges, term, settings.tickMs(), settings.inboxCapacity(), registry);
     loopRef[0] = loop;
     snapshots.connect((peer, failed) -> loop.offer(new RaftLoop.SnapshotStatus(peer, failed)),
         bytes -> loop.offer(new RaftLoop.Step(RaftCodec.decodeMessage(bytes))));
     transport.receiveSnapshotsInto(snaps);
-    voters.forEach((id, url) -> {
-      if (id != memberId) {
-        transport.addPeer(id, url);
-      }
+    syncPeers(transport, memberId, cluster.group());
+    java.util.concurrent.atomic.AtomicBoolean learner = new java.util.concurrent.atomic.AtomicBoolean(
+        isLearnerIn(cluster.group(), memberId));
+    cluster.onGroupChange(g -> {
+      syncPeers(transport, memberId, g);
+      learner.set(isLearnerIn(g, memberId));
     });
+    transport.serveMembership(() -> MembershipResponse.newBuilder().setClusterId(clusterId)
+        .addAllMembers(cluster.group().values()).addAllRemovedIds(cluster.removedIds()).build());
     loop.start();
     RaftMember m = new RaftMember(memberId, log, transport, proposals, loop, settings, cluster, snapshots);
     m.alarms = alarms;
+    m.confChanges = confChanges;
+    m.learnerFlag = learner;
     return m;
+  }
+
+  private static boolean isLearnerIn(Map<Long, ClusterMember> group, long id) {
+    ClusterMember self = group.get(id);
+    return self != null && self.getIsLearner();
+  }
+
+  /** Makes the transport's peers the group's (minus this member), each at its first peer URL. */
+  private static void syncPeers(PeerTransport transport, long self, Map<Long, ClusterMember> group) {
+    Map<Long, URI> have = transport.peerUrls();
+    for (ClusterMember m : group.values()) {
+      if (m.getId() == self || m.getPeerUrlsCount() == 0) {
+        continue;
+      }
+      URI url = URI.create(m.getPeerUrls(0));
+      if (!url.equals(have.get(m.getId()))) {
+        LOG.info("peer {} at {}", Long.toHexString(m.getId()), url);
+        transport.addPeer(m.getId(), url);
+      }
+    }
+    for (long id : have.keySet()) {
+      if (!group.containsKey(id)) {
+        LOG.info("peer {} removed", Long.toHexString(id));
+        transport.removePeer(id);
+      }
+    }
+  }
+
+  /**
+   * Proposes a membership change (add voter/learner, promote, remove); completes once this member applied it,
+   * or with etcd's error if it no longer fits the configuration when applied.
+   */
+  public CompletableFuture<Object> changeMembership(ConfChangeType type, ClusterMember member, boolean promote) {
+    long id = proposals.nextId();
+    CompletableFuture<Object> f = proposals.register(id);
+    if (f == null) {
+      return CompletableFuture.failedFuture(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+    byte[] ctx = MemberChange.newBuilder().setRequestId(id).setMember(member).setPromote(promote).build()
+        .toByteArray();
+    ConfChange cc = new ConfChange(io.keel.raft.ConfChangeTransition.AUTO,
+        List.of(new io.keel.raft.ConfChangeSingle(type, member.getId())), ctx);
+    if (!loop.offer(new RaftLoop.ProposeConf(id, cc))) {
+      proposals.fail(id, EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+    return f;
+  }
+
+  /**
+   * On the leader, {@code [member's match, leader's match]} from Raft's progress (etcd's isLearnerReady input);
+   * fails with "not leader" elsewhere. A member Raft does not track has match -1.
+   */
+  public CompletableFuture<long[]> progressMatch(long member) {
+    CompletableFuture<long[]> f = new CompletableFuture<>();
+    f.orTimeout(settings.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    boolean offered = loop.offer(new RaftLoop.OnLoop(node -> {
+      if (!loop.isLeader()) {
+        f.completeExceptionally(EtcdStatus.NOT_LEADER.asRuntimeException());
+      } else {
+        f.complete(new long[] {node.progressMatch(member), node.progressMatch(memberId)});
+      }
+    }));
+    if (!offered) {
+      f.completeExceptionally(EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
+    }
+    return f;
+  }
+
+  /** Whether this member is a learner (does not vote; serves serializable reads only). */
+  public boolean isLearner() {
+    return learnerFlag.get(); // on every client call: kept up to date by the group listener, not recomputed
+  }
+
+  /** Runs (on the Raft thread; hand off anything slow) when this member applies its own removal. */
+  public void onRemoved(Runnable r) {
+    confChanges.onSelfRemoved(r);
+  }
+
+  /** The cluster and member id recorded at the head of the WAL in {@code walDir}, or null if there is none. */
+  public static long[] recordedIds(Path walDir) throws IOException {
+    WalMetadata m = DurableLog.existingMetadata(walDir);
+    return m == null ? null : new long[] {m.getClusterId(), m.getMemberId()};
   }
 
   /** The service peers stream Raft messages to. */

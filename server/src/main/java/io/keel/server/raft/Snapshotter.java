@@ -31,6 +31,7 @@ final class Snapshotter {
   private final MvccStore store;
   private final DurableLog log;
   private final ClusterState cluster;
+  private boolean forced; // Raft thread only
   private final Supplier<ConfState> confState;
   private final long snapshotCount;
   private final long catchUpEntries;
@@ -58,9 +59,15 @@ final class Snapshotter {
 
   /** Called after each applied batch. */
   void maybeSnapshot(long appliedIndex) {
-    if (appliedIndex - lastIndex >= snapshotCount) {
+    if (appliedIndex - lastIndex >= snapshotCount || (forced && appliedIndex > lastIndex)) {
+      forced = false;
       take(appliedIndex);
     }
+  }
+
+  /** Takes a snapshot after the next applied batch (a member was added: a snapshot it may need must list it). */
+  void request() {
+    forced = true;
   }
 
   /** A snapshot from the leader was installed at {@code index}: count from there. */

@@ -92,6 +92,10 @@ final class StateMachine {
         case LEASE_REVOKE -> LeaseRevokeResponse.newBuilder()
             .setHeader(headers.complete(store.leaseRevoke(req.getLeaseRevoke().getID(), index))).build();
         case ALARM -> alarms.apply(req.getAlarm(), index).toBuilder().setHeader(headers.current()).build();
+        case MEMBER_UPDATE -> {
+          cluster.updatePeerUrls(req.getMemberUpdate());
+          yield Boolean.TRUE;
+        }
         case REQUEST_NOT_SET -> throw new IllegalStateException("empty request in the log at index " + index);
       };
     } catch (EtcdException e) {

@@ -28,7 +28,7 @@ class EtcdctlClusterCompatIT {
     EtcdctlScript script = EtcdctlScript.load(SCRIPT);
     ServerFlags base = ServerFlags.named("ccompat");
 
-    int[] ports = inEtcdIdOrder(base, LoopbackPorts.freePorts(9));
+    int[] ports = portsInIdOrder(base);
     EtcdctlTranscript reference;
     try (ProcessCluster etcd = ProcessCluster.etcdOnPorts(base, ports)) {
       reference = record("etcd-3.4x3", script, etcd);
@@ -51,8 +51,26 @@ class EtcdctlClusterCompatIT {
   }
 
   /**
-   * etcd lists members by id, Keel (for now) by name: so that the lists compare, the member slots are ordered
-   * so that names ascend with etcd's ids (SHA-1 of the peer URL and the cluster token, first 8 bytes).
+   * Free ports for 3 members, ordered so that member lists compare: etcd and Keel both list members by id, but
+   * Keel's id is etcd's with the top bit cleared, so the ports are drawn until both orders agree with the names'.
+   */
+  static int[] portsInIdOrder(ServerFlags base) {
+    for (int attempt = 0; ; attempt++) {
+      int[] ports = inEtcdIdOrder(base, LoopbackPorts.freePorts(9));
+      String token = ProcessCluster.clusterToken(base, ports);
+      long[] keelIds = new long[3];
+      for (int i = 0; i < 3; i++) {
+        keelIds[i] = etcdMemberId(ports[3 * i + 1], token) & Long.MAX_VALUE;
+      }
+      if ((keelIds[0] < keelIds[1] && keelIds[1] < keelIds[2]) || attempt >= 100) {
+        return ports;
+      }
+    }
+  }
+
+  /**
+   * etcd lists members by id: so that the lists compare, the member slots are ordered so that names ascend with
+   * etcd's ids (SHA-1 of the peer URL and the cluster token, first 8 bytes).
    */
   static int[] inEtcdIdOrder(ServerFlags base, int[] ports) {
     String token = ProcessCluster.clusterToken(base, ports);

@@ -10,7 +10,14 @@ package io.keel.server.it;
  * @param advertisePeerUrls {@code --initial-advertise-peer-urls}: comma-separated, may be proxy addresses
  * @param initialCluster    {@code --initial-cluster} as this member sees it
  * @param clusterToken      {@code --initial-cluster-token}, the same on every member
+ * @param initialClusterState {@code --initial-cluster-state}: "new", or "existing" for a member added later
  */
 record MemberLayout(int clientPort, int peerPort, int metricsPort, String advertisePeerUrls,
-    String initialCluster, String clusterToken) {
+    String initialCluster, String clusterToken, String initialClusterState) {
+
+  /** A member of a new cluster. */
+  MemberLayout(int clientPort, int peerPort, int metricsPort, String advertisePeerUrls, String initialCluster,
+      String clusterToken) {
+    this(clientPort, peerPort, metricsPort, advertisePeerUrls, initialCluster, clusterToken, "new");
+  }
 }

@@ -304,7 +304,7 @@ public abstract class ServerProcess implements AutoCloseable {
         "--listen-peer-urls", peerUrl(),
         "--initial-advertise-peer-urls", layout != null ? layout.advertisePeerUrls() : peerUrl(),
         "--initial-cluster", layout != null ? layout.initialCluster() : config.name() + "=" + peerUrl(),
-        "--initial-cluster-state", "new",
+        "--initial-cluster-state", layout != null ? layout.initialClusterState() : "new",
         "--initial-cluster-token", layout != null ? layout.clusterToken() : "keel-it-" + config.name()));
     if (config.snapshotCount() > 0) {
       flags.add("--snapshot-count");

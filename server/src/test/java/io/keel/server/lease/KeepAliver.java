@@ -1,5 +1,7 @@
 package io.keel.server.lease;
 
+import io.keel.server.MemberCluster;
+
 import io.grpc.stub.StreamObserver;
 import io.keel.proto.etcdserverpb.LeaseKeepAliveRequest;
 import io.keel.proto.etcdserverpb.LeaseKeepAliveResponse;
@@ -15,7 +17,7 @@ import java.util.function.IntSupplier;
  * stream fails it reopens one on the member {@code target} names then. Counts answers with TTL > 0.
  */
 final class KeepAliver implements AutoCloseable {
-  private final LeaseCluster cluster;
+  private final MemberCluster cluster;
   private final long leaseId;
   private final IntSupplier target;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -24,7 +26,7 @@ final class KeepAliver implements AutoCloseable {
   final AtomicLong lastRenewNanos = new AtomicLong();
   private StreamObserver<LeaseKeepAliveRequest> up;
 
-  KeepAliver(LeaseCluster cluster, long leaseId, long periodMs, IntSupplier target) {
+  KeepAliver(MemberCluster cluster, long leaseId, long periodMs, IntSupplier target) {
     this.cluster = cluster;
     this.leaseId = leaseId;
     this.target = target;

@@ -1,5 +1,7 @@
 package io.keel.server.lease;
 
+import io.keel.server.MemberCluster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -30,11 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** Leases on a 3-member cluster in one JVM: replicated grant/revoke, leader-only expiry, keep-alive forwarding. */
 class LeaseReplicationTest {
   @TempDir Path dir;
-  LeaseCluster c;
+  MemberCluster c;
 
   @BeforeEach
   void start() throws Exception {
-    c = new LeaseCluster(dir);
+    c = MemberCluster.builder(dir, 3).start();
   }
 
   @AfterEach
@@ -89,7 +91,7 @@ class LeaseReplicationTest {
         .until(() -> keys(leader, 0).equals(List.of("k4-no-lease")));
     long expiredAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - granted);
     assertThat(expiredAfterMs).as("never before its TTL").isGreaterThanOrEqualTo(1000);
-    for (int i = 0; i < LeaseCluster.N; i++) {
+    for (int i = 0; i < c.size(); i++) {
       int m = i;
       await().atMost(Duration.ofSeconds(10)).until(() -> revision(m) == last + 1);
       assertThat(keys(m, last)).as("member %d before expiry", m).containsExactly("k1", "k2", "k3", "k4-no-lease");
@@ -98,7 +100,7 @@ class LeaseReplicationTest {
       assertThat(c.lease(m).leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build()).getTTL())
           .isEqualTo(-1);
     }
-    assertThat(c.servers[leader].leases().lessor().trackedCount()).isZero();
+    assertThat(c.server(leader).leases().lessor().trackedCount()).isZero();
   }
 
   @Test
@@ -179,17 +181,17 @@ class LeaseReplicationTest {
     assertThat(c.keepAliveOnce(leader, other)).isEqualTo(120);
 
     // restart every member: leases and attachments come back from RocksDB
-    for (int i = 0; i < LeaseCluster.N; i++) {
+    for (int i = 0; i < c.size(); i++) {
       c.stop(i);
     }
-    for (int i = 0; i < LeaseCluster.N; i++) {
-      c.start(i);
+    for (int i = 0; i < c.size(); i++) {
+      c.launch(i);
     }
-    for (int i = 0; i < LeaseCluster.N; i++) {
+    for (int i = 0; i < c.size(); i++) {
       c.awaitReady(i);
     }
     int now = c.leader();
-    for (int i = 0; i < LeaseCluster.N; i++) {
+    for (int i = 0; i < c.size(); i++) {
       int m = i;
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(c.lease(m)
           .leaseLeases(LeaseLeasesRequest.getDefaultInstance()).getLeasesList().stream().map(LeaseStatus::getID)

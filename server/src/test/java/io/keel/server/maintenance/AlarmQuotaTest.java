@@ -1,5 +1,7 @@
 package io.keel.server.maintenance;
 
+import io.keel.server.MemberCluster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -55,7 +57,7 @@ class AlarmQuotaTest {
 
   @Test
   void exceedingTheQuotaRaisesNoSpaceClusterWide_untilDisarmed() throws Exception {
-    try (MemberCluster c = new MemberCluster(dir, 3, 6L << 20)) {
+    try (MemberCluster c = MemberCluster.builder(dir, 3).quotaBytes(6L << 20).start()) {
       Random rnd = new Random(9);
       int writer = 1;
       StatusRuntimeException refused = null;
@@ -127,7 +129,7 @@ class AlarmQuotaTest {
 
   @Test
   void alarmsSurviveARestartAndActivateIsIdempotent() throws Exception {
-    try (MemberCluster c = new MemberCluster(dir, 1, 0)) {
+    try (MemberCluster c = MemberCluster.builder(dir, 1).start()) {
       long id = c.memberId(0);
       AlarmMember expected = AlarmMember.newBuilder().setMemberID(id).setAlarm(AlarmType.NOSPACE).build();
       assertThat(c.maintenance(0).alarm(alarm(AlarmRequest.AlarmAction.ACTIVATE, id, AlarmType.NONE)).getAlarmsList())
@@ -138,7 +140,7 @@ class AlarmQuotaTest {
       }
       assertNoSpace(() -> c.kv(0).put(PutRequest.newBuilder().setKey(b("x")).setValue(b("y")).build()));
       c.stop(0);
-      c.start(0);
+      c.launch(0);
       c.awaitReady(0);
       assertThat(c.maintenance(0).alarm(alarm(AlarmRequest.AlarmAction.GET, 0, AlarmType.NOSPACE)).getAlarmsList())
           .containsExactly(expected);

@@ -1,5 +1,7 @@
 package io.keel.server.maintenance;
 
+import io.keel.server.MemberCluster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -37,7 +39,7 @@ class MaintenanceServiceTest {
 
   @BeforeEach
   void start() throws Exception {
-    cluster = new MemberCluster(dir, 1, 0);
+    cluster = MemberCluster.builder(dir, 1).start();
   }
 
   @AfterEach

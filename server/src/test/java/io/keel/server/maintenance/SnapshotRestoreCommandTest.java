@@ -1,5 +1,7 @@
 package io.keel.server.maintenance;
 
+import io.keel.server.MemberCluster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,7 +46,7 @@ class SnapshotRestoreCommandTest {
   void savedSnapshotRestoresIntoANewClusterWithTheSameKeysAndRevisions() throws Exception {
     Path file = dir.resolve("backup.db");
     long revision;
-    try (MemberCluster source = new MemberCluster(dir.resolve("source"), 1, 0)) {
+    try (MemberCluster source = MemberCluster.builder(dir.resolve("source"), 1).start()) {
       for (int i = 0; i < 20; i++) {
         source.kv(0).put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k" + i))
             .setValue(ByteString.copyFromUtf8("v" + i)).build());
@@ -68,7 +70,7 @@ class SnapshotRestoreCommandTest {
         "--name", "m0", "--initial-cluster", "m0=" + peer, "--initial-advertise-peer-urls", peer))
         .hasMessage("data-dir \"" + target + "\" exists");
 
-    try (MemberCluster restored = new MemberCluster(dir.resolve("restored"), 1, 0, new int[] {peerPort})) {
+    try (MemberCluster restored = MemberCluster.builder(dir.resolve("restored"), 1).peerPorts(new int[] {peerPort}).start()) {
       RangeResponse r = restored.kv(0).range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k"))
           .setRangeEnd(ByteString.copyFromUtf8("l")).build());
       assertThat(r.getCount()).isEqualTo(20);
@@ -82,7 +84,7 @@ class SnapshotRestoreCommandTest {
   @Test
   void aCorruptSnapshotIsRefusedAndLeavesNoDataDir() throws Exception {
     Path file = dir.resolve("backup.db");
-    try (MemberCluster source = new MemberCluster(dir.resolve("source"), 1, 0)) {
+    try (MemberCluster source = MemberCluster.builder(dir.resolve("source"), 1).start()) {
       source.kv(0).put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k"))
           .setValue(ByteString.copyFromUtf8("v")).build());
       ByteArrayOutputStream out = new ByteArrayOutputStream();

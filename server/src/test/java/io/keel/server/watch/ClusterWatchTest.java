@@ -4,16 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.keel.proto.etcdserverpb.KVGrpc;
 import io.keel.proto.etcdserverpb.PutRequest;
 import io.keel.proto.etcdserverpb.WatchCreateRequest;
 import io.keel.proto.etcdserverpb.WatchResponse;
 import io.keel.proto.mvccpb.Event;
-import io.keel.server.KeelServer;
-import io.keel.server.ServerConfig;
-import java.io.IOException;
+import io.keel.server.MemberCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,52 +29,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterWatchTest {
   static final int N = 3;
   @TempDir Path dir;
-  final int[] clientPorts = new int[N];
-  final int[] peerPorts = new int[N];
-  final KeelServer[] servers = new KeelServer[N];
-  final ManagedChannel[] channels = new ManagedChannel[N];
-  String cluster;
+  MemberCluster mc;
 
   static ByteString b(String s) {
     return ByteString.copyFromUtf8(s);
   }
 
-  void start(int i) throws IOException {
-    String client = "http://127.0.0.1:" + clientPorts[i];
-    String peer = "http://127.0.0.1:" + peerPorts[i];
-    servers[i] = KeelServer.start(new ServerConfig("m" + i, dir.resolve("m" + i), ServerConfig.parseUrls("c", client),
-        ServerConfig.parseUrls("a", client), ServerConfig.parseUrls("p", peer), ServerConfig.parseUrls("p", peer),
-        ServerConfig.parseInitialCluster(cluster), "new", "tok", 1 << 20, 0, List.of(), 128, 1000, 50, 500,
-        ServerConfig.DEFAULT_SNAPSHOT_COUNT, java.util.Set.of()));
-  }
-
-  void awaitReady(int i) throws Exception {
-    assertThat(servers[i].awaitReady(30_000)).as("member %d ready", i).isTrue();
-  }
-
-  int leader() {
-    int[] l = {-1};
-    await().atMost(Duration.ofSeconds(20)).until(() -> {
-      for (int i = 0; i < N; i++) {
-        if (servers[i] != null && servers[i].member().leaderId() == servers[i].member().memberId()) {
-          l[0] = i;
-          return true;
-        }
-      }
-      return false;
-    });
-    return l[0];
-  }
-
   @AfterEach
   void stopAll() {
-    for (int i = 0; i < N; i++) {
-      if (channels[i] != null) {
-        channels[i].shutdownNow();
-      }
-      if (servers[i] != null) {
-        servers[i].close();
-      }
+    if (mc != null) {
+      mc.close();
     }
   }
 
@@ -88,7 +48,7 @@ class ClusterWatchTest {
       int n = 0;
       while (!stop.get() && n < 5000) {
         try {
-          KVGrpc.newBlockingStub(channels[via]).withDeadlineAfter(3, TimeUnit.SECONDS)
+          KVGrpc.newBlockingStub(mc.channel(via)).withDeadlineAfter(3, TimeUnit.SECONDS)
               .put(PutRequest.newBuilder().setKey(b("w/" + (n % 7))).setValue(b("v" + n)).build());
           written.incrementAndGet();
         } catch (RuntimeException e) {
@@ -103,25 +63,12 @@ class ClusterWatchTest {
 
   @Test
   void watchOnAFollowerSurvivesALeaderChangeWithoutGapsOrDuplicates() throws Exception {
-    StringBuilder c = new StringBuilder();
-    for (int i = 0; i < N; i++) {
-      clientPorts[i] = WatchServiceTest.freePort();
-      peerPorts[i] = WatchServiceTest.freePort();
-      c.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:").append(peerPorts[i]);
-    }
-    cluster = c.toString();
-    for (int i = 0; i < N; i++) {
-      start(i);
-      channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", clientPorts[i]).usePlaintext().build();
-    }
-    for (int i = 0; i < N; i++) {
-      awaitReady(i);
-    }
-    int leader = leader();
+    mc = MemberCluster.builder(dir, N).start();
+    int leader = mc.leader();
     int watched = (leader + 1) % N;
     int other = (leader + 2) % N;
 
-    WatchClient w = new WatchClient(channels[watched]);
+    WatchClient w = new WatchClient(mc.channel(watched));
     w.create(WatchCreateRequest.newBuilder().setKey(b("w/")).setRangeEnd(b("w0")).build());
     WatchResponse created = w.next(10_000);
     long start = created.getHeader().getRevision() + 1;
@@ -131,8 +78,7 @@ class ClusterWatchTest {
     AtomicInteger written = new AtomicInteger();
     Thread wr = writer(other, stop, written);
     await().atMost(Duration.ofSeconds(30)).until(() -> written.get() >= 30);
-    servers[leader].close(); // leader change under load
-    servers[leader] = null;
+    mc.stop(leader); // leader change under load
     int before = written.get();
     await().atMost(Duration.ofSeconds(30)).until(() -> written.get() >= before + 30);
 
@@ -143,10 +89,10 @@ class ClusterWatchTest {
     wr.join();
 
     // the reference: the same member's history replayed from the first start revision
-    WatchClient ref = new WatchClient(channels[watched]);
+    WatchClient ref = new WatchClient(mc.channel(watched));
     ref.create(WatchCreateRequest.newBuilder().setKey(b("w/")).setRangeEnd(b("w0")).setStartRevision(start).build());
     ref.next(10_000);
-    long end = KVGrpc.newBlockingStub(channels[watched]).withDeadlineAfter(5, TimeUnit.SECONDS)
+    long end = KVGrpc.newBlockingStub(mc.channel(watched)).withDeadlineAfter(5, TimeUnit.SECONDS)
         .range(io.keel.proto.etcdserverpb.RangeRequest.newBuilder().setKey(b("w/")).setRangeEnd(b("w0")).build())
         .getHeader().getRevision();
     List<Event> expected = until(ref, 0, end);
