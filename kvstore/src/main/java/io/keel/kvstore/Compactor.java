@@ -1,12 +1,17 @@
 package io.keel.kvstore;
 
-import io.keel.proto.mvccpb.KeyValue;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.etcdserverpb.CompactionRequest;
+import io.keel.proto.etcdserverpb.CompactionResponse;
+import io.keel.proto.etcdserverpb.ResponseHeader;
+import io.keel.proto.mvccpb.KeyValue;
 import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * etcd compaction at a revision: trims every key's history in the index (keeping each live key's latest
@@ -15,10 +20,70 @@ import org.rocksdb.WriteBatch;
  * whose start revision was compacted to resume at the compact revision, so that revision's DELETE events must
  * still be readable (etcd #18089, fixed upstream by keeping the tombstone until the next compaction). Runs on
  * the writer thread; index and disk change in one step, the disk part in one WriteBatch together with the
- * compact revision and applied index.
+ * compact revision and applied index. {@link #compact} is the store's entry point (checks, locks, publish).
  */
 final class Compactor {
+  private static final Logger LOG = LoggerFactory.getLogger(MvccStore.class);
+
   private Compactor() {}
+
+  /**
+   * etcd Compact on {@code store} (synchronous: physical deletion is done when this returns). Writer thread; holds
+   * the store's writeLock and the compaction write lock (HashKV waits) throughout.
+   */
+  static CompactionResponse compact(MvccStore store, CompactionRequest req, long appliedIndex) {
+    if (appliedIndex < 0) {
+      throw new IllegalArgumentException("appliedIndex < 0");
+    }
+    return store.metrics.timed(store.metrics.compact, () -> {
+      store.writeLock.lock();
+      store.compactionLock.writeLock().lock();
+      try {
+        store.life.ensureWritable();
+        store.writer.flushStaged();
+        long rev = req.getRevision();
+        try {
+          if (rev <= store.compactRev) {
+            throw EtcdError.COMPACTED.exception();
+          }
+          if (rev > store.currentRev) {
+            throw EtcdError.FUTURE_REV.exception();
+          }
+        } catch (EtcdException e) {
+          if (appliedIndex > 0) {
+            store.writer.commitMetaOnly(appliedIndex);
+          }
+          throw e;
+        }
+        store.compactRev = rev; // publish first: readers below rev now fail instead of seeing trimmed history
+        KeyIndex index = store.index();
+        int removedKeys = compactIndex(index, rev);
+        try (WriteBatch b = new WriteBatch()) {
+          long deleted = deleteUnkept(store, index, rev, b);
+          b.put(store.metaColumn(), MvccStore.META_SCHEDULED_COMPACT, MvccStore.longBytes(rev));
+          b.put(store.metaColumn(), MvccStore.META_FINISHED_COMPACT, MvccStore.longBytes(rev));
+          if (appliedIndex > 0) {
+            b.put(store.metaColumn(), MvccStore.META_CONSISTENT_INDEX, MvccStore.longBytes(appliedIndex));
+          }
+          store.db().write(store.rocks.writeOptions, b);
+          store.metrics.compactedRevisions.increment(deleted);
+          LOG.info("compacted at revision {}: {} revisions deleted, {} keys left the index", rev, deleted,
+              removedKeys);
+        } catch (RocksDBException e) {
+          store.life.failed = true;
+          throw new KvStorageException("compaction commit", e);
+        }
+        if (appliedIndex > 0) {
+          store.appliedIndex = appliedIndex;
+        }
+        return CompactionResponse.newBuilder().setHeader(ResponseHeader.newBuilder().setRevision(store.currentRev))
+            .build();
+      } finally {
+        store.compactionLock.writeLock().unlock();
+        store.writeLock.unlock();
+      }
+    });
+  }
 
   /** Trims the index; returns the number of keys removed from it. */
   static int compactIndex(KeyIndex index, long rev) {

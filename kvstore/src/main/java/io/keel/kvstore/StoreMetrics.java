@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** Micrometer meters of the MVCC store (names prefixed {@code keel.kv.}). */
 final class StoreMetrics {
@@ -37,5 +39,18 @@ final class StoreMetrics {
     Gauge.builder("keel.kv.revision", store, MvccStore::currentRevision).register(r);
     Gauge.builder("keel.kv.compact.revision", store, MvccStore::compactRevision).register(r);
     Gauge.builder("keel.kv.keys", store, MvccStore::keyCount).register(r);
+  }
+
+  /** Runs {@code body}, recording its time on {@code timer} and counting an etcd error as one error. */
+  <T> T timed(Timer timer, Supplier<T> body) {
+    long start = System.nanoTime();
+    try {
+      return body.get();
+    } catch (EtcdException e) {
+      errors.increment();
+      throw e;
+    } finally {
+      timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
   }
 }
