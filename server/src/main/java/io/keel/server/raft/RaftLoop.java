@@ -272,7 +272,7 @@ final class RaftLoop implements AutoCloseable {
   }
 
   private void propose(Propose p) {
-    if (p.leaderTerm() != 0 && (role != StateRole.LEADER || term.get() != p.leaderTerm())) {
+    if (p.leaderTerm() != 0 && !leadsIn(p.leaderTerm())) {
       proposals.fail(p.id(), EtcdStatus.NOT_LEADER.asRuntimeException());
       return;
     }
@@ -289,6 +289,16 @@ final class RaftLoop implements AutoCloseable {
     } catch (ProposalDroppedException ex) {
       proposals.fail(p.id(), EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
+  }
+
+  /**
+   * Whether the Raft core leads in {@code leaderTerm} right now. Asks the core, not {@link #role}/{@link #term}:
+   * those are updated when a Ready is processed, and a message stepped just before (a resumed old leader hearing
+   * the new term) may already have made this member a follower, whose propose() would forward to the new leader.
+   */
+  private boolean leadsIn(long leaderTerm) {
+    io.keel.raft.Status st = node.status();
+    return st.role() == StateRole.LEADER && st.term() == leaderTerm;
   }
 
   /** Re-proposes what waited for a leader; called outside ready()/advance(). */
