@@ -56,6 +56,8 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   private final ExecutorService sender;
   private final Thread dispatcher;
   private volatile boolean running = true;
+  /** No dispatcher thread: a test calls {@link #step()}. */
+  private final boolean manual;
 
   // ---- dispatcher-owned ----
   private final WatcherIndex synced = new WatcherIndex();
@@ -76,6 +78,15 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
    * revision (cluster and member ids, Raft term).
    */
   public WatchHub(MvccStore store, WatchConfig config, LongFunction<ResponseHeader> headers, MeterRegistry registry) {
+    this(store, config, headers, registry, true);
+  }
+
+  /**
+   * Tests: with {@code startDispatcher} false no dispatcher thread runs and the test drives {@link #step()}
+   * itself, so interleavings of requests, revisions and catch-up rounds are deterministic.
+   */
+  WatchHub(MvccStore store, WatchConfig config, LongFunction<ResponseHeader> headers, MeterRegistry registry,
+      boolean startDispatcher) {
     this.store = store;
     this.config = config;
     this.headers = headers;
@@ -91,7 +102,10 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     this.nextProgressNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.progressIntervalMs());
     this.dispatcher = new Thread(this::run, "keel-watch-dispatch");
     dispatcher.setDaemon(true);
-    dispatcher.start();
+    this.manual = !startDispatcher;
+    if (startDispatcher) {
+      dispatcher.start();
+    }
   }
 
   public WatchConfig config() {
@@ -458,6 +472,9 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     // etcd 3.4: watch id, compact_revision, canceled; the header carries no revision
     w.session.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(0)).setWatchId(w.id)
         .setCompactRevision(compact).setCanceled(true).build());
+    // only now may a waiting progress request be answered: answered before the cancel, it would tell the client
+    // this watcher was brought up to date to lastRev while it got nothing after its start (chaos run 092032Z-15)
+    maybeSendRequestedProgress(w.session);
   }
 
   private void doCreate(Session s, long requestedId, WatchRange range, long start, int flags, long headerRev) {
@@ -507,8 +524,13 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     removeWatcher(w);
     s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(lastRev)).setWatchId(id).setCanceled(true)
         .build());
+    maybeSendRequestedProgress(s);
   }
 
+  /**
+   * Drops {@code w}. Never answers a waiting progress request itself: the caller first queues the response that
+   * ends the watch, then calls {@link #maybeSendRequestedProgress}, so a progress never precedes it.
+   */
   private void removeWatcher(Watcher w) {
     if (w.has(Watcher.SYNCED)) {
       synced.remove(w);
@@ -517,7 +539,9 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
       w.session.unsynced--;
     }
     w.session.watchers.remove(w.id);
-    maybeSendRequestedProgress(w.session);
+    if (w.session.unsynced < 0) {
+      throw new IllegalStateException("stream " + w.session.streamId + " unsynced count " + w.session.unsynced);
+    }
   }
 
   private void removeSession(Session s) {
@@ -533,6 +557,12 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   private void maybeSendRequestedProgress(Session s) {
     if (s.progressRequested && s.unsynced == 0) {
       s.progressRequested = false;
+      // the claim "every event up to lastRev was sent" holds only if every watcher of the stream is synced
+      s.watchers.forEach(w -> {
+        if (!w.has(Watcher.SYNCED)) {
+          throw new IllegalStateException("progress on stream " + s.streamId + " with watcher " + w.id + " unsynced");
+        }
+      });
       s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(lastRev)).setWatchId(-1).build());
     }
   }
@@ -566,7 +596,13 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
       }
       done.run();
     });
-    done.await(2000);
+    if (manual) {
+      while (step()) {
+        // the test's hub: run the shutdown command on this thread
+      }
+    } else {
+      done.await(2000);
+    }
     running = false;
     LockSupport.unpark(dispatcher);
     try {

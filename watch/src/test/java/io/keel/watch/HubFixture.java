@@ -20,9 +20,14 @@ final class HubFixture implements AutoCloseable {
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   HubFixture(Path dir, WatchConfig config) {
+    this(dir, config, false);
+  }
+
+  /** {@code manual}: no dispatcher thread; the test drives {@link WatchHub#step()}. */
+  HubFixture(Path dir, WatchConfig config, boolean manual) {
     store = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
     hub = new WatchHub(store, config, rev -> ResponseHeader.newBuilder().setRevision(rev).setClusterId(7)
-        .setMemberId(9).build(), registry);
+        .setMemberId(9).build(), registry, !manual);
   }
 
   static WatchConfig smallConfig() {
