@@ -173,10 +173,12 @@ final class SnapshotReceiver {
       total += n;
       bytesReceived.increment(n);
       if (c.getFileEnd()) {
-        if (fileBytes != f.getSizeBytes() || (int) crc.getValue() != c.getFileCrc32C()) {
+        if (fileBytes != f.getSizeBytes() || (int) crc.getValue() != c.getFileCrc32C()
+            || (f.hasCrc32C() && f.getCrc32C() != c.getFileCrc32C())) {
           throw invalid("file " + f.getName() + " arrived damaged: " + fileBytes + " of " + f.getSizeBytes()
               + " bytes, CRC32C " + Integer.toHexString((int) crc.getValue()) + " expected "
-              + Integer.toHexString(c.getFileCrc32C()));
+              + Integer.toHexString(c.getFileCrc32C()) + (f.hasCrc32C() ? ", recorded "
+              + Integer.toHexString(f.getCrc32C()) : ""));
         }
         out.force(true);
         out.close();

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * heartbeats, keep flowing), in chunks of at most {@link SnapshotLimits#chunkBytes()}, waiting on gRPC flow
  * control between chunks. At most one send per follower at a time; each runs on its own short-lived thread and
  * is bounded by {@link SnapshotLimits#timeoutMs()}. The outcome goes to the callback (Raft's reportSnapshot).
+ * Before a stream opens, every file is checked against its recorded size and CRC32C: a snapshot damaged on disk is
+ * never sent (the send fails, logged naming the file; later sends of the same snapshot fail at once).
  */
 public final class SnapshotSender {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotSender.class);
@@ -50,6 +53,10 @@ public final class SnapshotSender {
   private final Counter sendsOk;
   private final Counter sendsFailed;
   private final Timer duration;
+  private final Timer checksum;
+  /** Snapshot directories found damaged, with why (bounded: cleared when full). */
+  private final Map<Path, String> damaged = new ConcurrentHashMap<>();
+  private static final int MAX_DAMAGED = 16;
   private volatile boolean closed;
 
   SnapshotSender(long clusterId, long localId, SnapshotLimits limits, MeterRegistry registry) {
@@ -60,6 +67,7 @@ public final class SnapshotSender {
     this.sendsOk = Counter.builder("keel.snapshot.sends").tag("result", "ok").register(registry);
     this.sendsFailed = Counter.builder("keel.snapshot.sends").tag("result", "failed").register(registry);
     this.duration = Timer.builder("keel.snapshot.send.duration").register(registry);
+    this.checksum = SnapshotChecksums.timer(registry, "send");
   }
 
   /**
@@ -74,6 +82,9 @@ public final class SnapshotSender {
       long start = System.nanoTime();
       boolean ok = false;
       try {
+        if (!intact(peer, meta, dir)) {
+          return;
+        }
         long bytes = stream(peer, url, meta, dir, raftMessage);
         ok = true;
         LOG.info("sent snapshot {} ({} bytes in {} files) to {} in {} ms", meta.getIndex(), bytes,
@@ -93,6 +104,34 @@ public final class SnapshotSender {
     t.setDaemon(true);
     t.start();
     return true;
+  }
+
+  /** Checks the snapshot's files before anything is sent; false (logged, naming the file) when one is damaged. */
+  private boolean intact(long peer, SnapshotMeta meta, Path dir) {
+    String known = damaged.get(dir);
+    if (known != null) {
+      LOG.warn("not sending snapshot {} to {}: it is damaged on disk ({})", meta.getIndex(), Long.toHexString(peer),
+          known);
+      return false;
+    }
+    long start = System.nanoTime();
+    try {
+      int unchecked = SnapshotChecksums.verify(dir, meta, true);
+      if (unchecked > 0) {
+        LOG.info("snapshot {}: {} of {} files have no recorded CRC32C; sending them unchecked", meta.getIndex(),
+            unchecked, meta.getFilesCount());
+      }
+      return true;
+    } catch (IOException e) {
+      if (damaged.size() >= MAX_DAMAGED) {
+        damaged.clear();
+      }
+      damaged.put(dir, e.getMessage());
+      LOG.error("not sending snapshot {} to {}: {}", meta.getIndex(), Long.toHexString(peer), e.getMessage());
+      return false;
+    } finally {
+      checksum.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
   }
 
   private long stream(long peer, URI url, SnapshotMeta meta, Path dir, byte[] raftMessage) throws Exception {
@@ -125,6 +164,10 @@ public final class SnapshotSender {
             boolean end = n < buf.length || sent == file.getSizeBytes();
             SnapshotChunk.Builder c = SnapshotChunk.newBuilder().setFile(f).setData(ByteString.copyFrom(buf, 0, n));
             if (end) {
+              if (file.hasCrc32C() && file.getCrc32C() != (int) crc.getValue()) {
+                throw new IOException("snapshot file " + dir.resolve(file.getName())
+                    + " is corrupt (CRC32C mismatch) while it was being sent");
+              }
               c.setFileEnd(true).setFileCrc32C((int) crc.getValue());
             }
             flow.put(c.build(), deadline);

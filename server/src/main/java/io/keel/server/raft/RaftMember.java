@@ -102,7 +102,7 @@ public final class RaftMember implements AutoCloseable {
       MeterRegistry registry, boolean unsafeSkipFsync) throws IOException {
     WalMetadata meta = WalMetadata.newBuilder().setClusterId(clusterId).setMemberId(memberId)
         .addAllInitialVoters(voters.stream().sorted().toList()).build();
-    SnapshotStore snaps = new SnapshotStore(walDir.resolveSibling("snap"));
+    SnapshotStore snaps = new SnapshotStore(walDir.resolveSibling("snap"), registry);
     DurableLog log = DurableLog.open(walDir, meta, marker -> snaps.forStart(marker, store.appliedIndex()),
         registry, unsafeSkipFsync);
     log.raiseCommitTo(store.appliedIndex());

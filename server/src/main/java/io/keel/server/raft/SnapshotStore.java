@@ -10,7 +10,10 @@ import io.keel.raft.MessageType;
 import io.keel.raft.Snapshot;
 import io.keel.raft.SnapshotMetadata;
 import io.keel.raft.codec.RaftCodec;
+import io.keel.server.peer.SnapshotChecksums;
 import io.keel.server.peer.SnapshotSink;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -29,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * This member's snapshots on disk, under member/snap: one directory per snapshot named by its index (16 hex
  * digits), holding the RocksDB checkpoint in {@code db/} and {@code snap.meta} (a {@link SnapshotMeta} behind its
- * CRC32C; it lists every file with its size, so a truncated or missing file is found before use). Directories
+ * CRC32C; it lists every file with its size and CRC32C, so a truncated, missing or bit-flipped file is found before
+ * use). Directories
  * appear only complete (built under a temporary name, then renamed). Also the {@link SnapshotSink} that received
  * snapshots are verified into.
  */
@@ -40,9 +45,13 @@ final class SnapshotStore implements SnapshotSink {
 
   private final Path root;
   private volatile Predicate<byte[]> handoff = m -> false;
+  private final Timer checksumWrite;
+  private final Timer checksumStart;
 
-  SnapshotStore(Path root) throws IOException {
+  SnapshotStore(Path root, MeterRegistry registry) throws IOException {
     this.root = root;
+    this.checksumWrite = SnapshotChecksums.timer(registry, "write");
+    this.checksumStart = SnapshotChecksums.timer(registry, "start");
     Files.createDirectories(root);
     try (Stream<Path> s = Files.list(root)) {
       for (Path p : (Iterable<Path>) s::iterator) {
@@ -91,14 +100,21 @@ final class SnapshotStore implements SnapshotSink {
     return out;
   }
 
-  /** Describes a checkpoint directory: its files with their sizes. */
-  static SnapshotMeta describe(Path db, long index, long term, byte[] confState, ClusterStateFile cluster)
+  /** Describes a checkpoint directory: its files with their sizes and CRC32C (each file read once). */
+  SnapshotMeta describe(Path db, long index, long term, byte[] confState, ClusterStateFile cluster)
       throws IOException {
+    long start = System.nanoTime();
     SnapshotMeta.Builder b = SnapshotMeta.newBuilder().setIndex(index).setTerm(term)
         .setConfState(com.google.protobuf.ByteString.copyFrom(confState)).setClusterState(cluster);
     for (Path f : StoreCheckpoint.files(db)) {
-      b.addFiles(SnapshotFile.newBuilder().setName(f.getFileName().toString()).setSizeBytes(Files.size(f)));
+      long size = Files.size(f);
+      int crc = SnapshotChecksums.crc32c(f);
+      if (Files.size(f) != size) {
+        throw new IOException("checkpoint file " + f + " changed while its checksum was computed");
+      }
+      b.addFiles(SnapshotFile.newBuilder().setName(f.getFileName().toString()).setSizeBytes(size).setCrc32C(crc));
     }
+    checksumWrite.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     return b.build();
   }
 
@@ -120,10 +136,11 @@ final class SnapshotStore implements SnapshotSink {
   }
 
   /**
-   * Reads and checks the snapshot at {@code index}: the meta's checksum, and every listed file present with its
-   * recorded size. Throws naming the damaged file.
+   * Reads and checks the snapshot at {@code index}: the meta's checksum, every listed file present with its
+   * recorded size and, when {@code contents}, with its recorded CRC32C (a full read of the snapshot; skipped, with a
+   * log line, for files of a snapshot written before checksums were kept). Throws naming the damaged file.
    */
-  SnapshotMeta verify(long index) throws IOException {
+  SnapshotMeta verify(long index, boolean contents) throws IOException {
     Path metaFile = dir(index).resolve(META);
     if (!Files.isRegularFile(metaFile)) {
       throw new IOException("snapshot file " + metaFile + " is missing");
@@ -146,15 +163,13 @@ final class SnapshotStore implements SnapshotSink {
     if (meta.getIndex() != index) {
       throw new IOException("snapshot file " + metaFile + " describes index " + meta.getIndex());
     }
-    for (SnapshotFile f : meta.getFilesList()) {
-      Path p = db(index).resolve(f.getName());
-      if (!Files.isRegularFile(p)) {
-        throw new IOException("snapshot file " + p + " is missing");
-      }
-      long size = Files.size(p);
-      if (size != f.getSizeBytes()) {
-        throw new IOException("snapshot file " + p + " holds " + size + " bytes, " + f.getSizeBytes()
-            + " expected (truncated or damaged)");
+    long start = System.nanoTime();
+    int unchecked = SnapshotChecksums.verify(db(index), meta, contents);
+    if (contents) {
+      checksumStart.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      if (unchecked > 0) {
+        LOG.warn("snapshot {}: {} of {} files have no recorded CRC32C (written before checksums were kept); "
+            + "their contents are not checked", index, unchecked, meta.getFilesCount());
       }
     }
     return meta;
@@ -193,7 +208,7 @@ final class SnapshotStore implements SnapshotSink {
     for (int k = all.size() - 1; k >= 0; k--) {
       long i = all.get(k);
       if (i <= storeApplied && i >= markerIndex) {
-        SnapshotMeta meta = verify(i);
+        SnapshotMeta meta = verify(i, true);
         LOG.info("starting from snapshot {} (term {}) in {}", i, meta.getTerm(), dir(i));
         return toRaft(meta);
       }

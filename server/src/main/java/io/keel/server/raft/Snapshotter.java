@@ -18,10 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes a snapshot every {@code snapshotCount} applied entries, on the Raft loop's thread (it is cheap: a RocksDB
- * checkpoint is hard links plus a memtable flush): checkpoint the store into a temporary directory, describe it
- * (ConfState, ClusterState, files and sizes), rename it into place, then record it in the log, which compacts the
- * in-memory log and releases WAL segments. Keeps the newest {@link #KEEP} snapshots.
+ * Takes a snapshot every {@code snapshotCount} applied entries, on the Raft loop's thread (a RocksDB checkpoint is
+ * hard links plus a memtable flush; the per-file CRC32C reads it once, timed as
+ * {@code keel.snapshot.checksum.duration{phase=write}}): checkpoint the store into a temporary directory, describe
+ * it (ConfState, ClusterState, files with sizes and CRC32C), rename it into place, then record it in the log, which
+ * compacts the in-memory log and releases WAL segments. Keeps the newest {@link #KEEP} snapshots.
  */
 final class Snapshotter {
   private static final Logger LOG = LoggerFactory.getLogger(Snapshotter.class);
@@ -86,7 +87,7 @@ final class Snapshotter {
       if (held != index) {
         throw new IllegalStateException("checkpoint holds applied index " + held + ", snapshot is at " + index);
       }
-      SnapshotMeta meta = SnapshotStore.describe(tmp.resolve("db"), index, log.term(index),
+      SnapshotMeta meta = snaps.describe(tmp.resolve("db"), index, log.term(index),
           RaftCodec.encodeConfState(confState.get()), cluster.current());
       SnapshotStore.writeMeta(tmp, meta);
       StoreCheckpoint.move(tmp, snaps.dir(index));

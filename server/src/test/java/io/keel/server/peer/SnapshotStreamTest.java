@@ -95,7 +95,10 @@ class SnapshotStreamTest {
       byte[] data = new byte[(int) sizes[i]];
       rnd.nextBytes(data);
       Files.write(src.resolve("f" + i + ".sst"), data);
-      m.addFiles(SnapshotFile.newBuilder().setName("f" + i + ".sst").setSizeBytes(sizes[i]));
+      CRC32C crc = new CRC32C();
+      crc.update(data);
+      m.addFiles(SnapshotFile.newBuilder().setName("f" + i + ".sst").setSizeBytes(sizes[i])
+          .setCrc32C((int) crc.getValue()));
     }
     return m.build();
   }
@@ -132,6 +135,43 @@ class SnapshotStreamTest {
     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
         .untilAsserted(() -> assertThat(completed).isEmpty());
     assertThat(aborted).hasSizeLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void aSnapshotDamagedOnDiskIsNeverSent() throws Exception {
+    Path src = dir.resolve("src");
+    SnapshotMeta meta = writeFiles(src, 1000, 70_000);
+    Path victim = src.resolve("f1.sst");
+    byte[] b = Files.readAllBytes(victim);
+    b[12_345] ^= 0x20;
+    Files.write(victim, b);
+    for (int attempt = 0; attempt < 2; attempt++) { // the second fails on what the first found
+      CompletableFuture<Boolean> outcome = new CompletableFuture<>();
+      assertThat(a.sendSnapshot(2, meta, src, new byte[] {9, 9, 9}, (peer, ok) -> outcome.complete(ok))).isTrue();
+      assertThat(outcome.get(30, TimeUnit.SECONDS)).isFalse();
+    }
+    assertThat(registry.get("keel.snapshot.checksum.duration").tag("phase", "send").timer().count()).isEqualTo(1);
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(completed).isEmpty();
+      assertThat(aborted).as("no stream was opened").isEmpty();
+    });
+    assertThat(registry.get("keel.snapshot.sent.bytes").counter().count()).isZero();
+  }
+
+  @Test
+  void aReceivedFileNotMatchingItsRecordedChecksumIsRefused() throws Exception {
+    byte[] data = {1, 2, 3, 4};
+    CRC32C crc = new CRC32C();
+    crc.update(data);
+    SnapshotMeta recorded = meta("a.sst", 4).toBuilder()
+        .setFiles(0, SnapshotFile.newBuilder().setName("a.sst").setSizeBytes(4).setCrc32C((int) crc.getValue() ^ 8))
+        .build();
+    SnapshotChunk chunk = SnapshotChunk.newBuilder().setFile(0).setData(ByteString.copyFrom(data))
+        .setFileEnd(true).setFileCrc32C((int) crc.getValue()).build();
+    Status s = rawStream(header(recorded), chunk);
+    assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(s.getDescription()).contains("a.sst arrived damaged").contains("recorded");
+    assertThat(completed).isEmpty();
   }
 
   /** Sends crafted chunks on a raw stream; returns the receiver's error status. */
