@@ -43,7 +43,8 @@ class KeelDevLauncherIT {
     builder.environment().put("KEEL_JAVA_OPTS", "-Xmx768m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
     Process dev = builder.start();
     try {
-      awaitLogLine(dev, log, "Keel dev cluster is up");
+      // the banner's last line: the log file may be read while the banner is half written
+      awaitLogLine(dev, log, "Press Ctrl-C to stop.");
       assertThat(Files.readString(log)).contains(ENDPOINTS.replace(",", ", "));
 
       Etcdctl all = new Etcdctl(ENDPOINTS);
