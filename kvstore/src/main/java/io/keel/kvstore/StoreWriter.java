@@ -68,6 +68,16 @@ final class StoreWriter {
       flushStaged();
       g = group;
     }
+    if (g.isEmpty() && g.rev != store.currentRev) {
+      // A write committed alone since the last flush (a lease revoke deletes keys at a revision of its own):
+      // the empty group starts again from the store's revision instead of reusing one.
+      g.close();
+      group = g = new WriteGroup(store.currentRev);
+    }
+    if (g.rev != store.currentRev + g.revisions().size()) {
+      throw new IllegalStateException("write group based on revision " + (g.rev - g.revisions().size())
+          + " but the store is at " + store.currentRev);
+    }
     try (WriteTxn tw = new WriteTxn(store, g)) {
       g.savePoint();
       T resp;

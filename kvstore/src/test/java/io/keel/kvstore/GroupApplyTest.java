@@ -191,6 +191,32 @@ class GroupApplyTest {
   }
 
   @Test
+  void aRevokeBetweenStagedEntriesTakesTheNextRevisionAndTheGroupFollowsIt() {
+    Path p = dir.resolve("s");
+    try (MvccStore s = open(p)) {
+      List<String> seen = new ArrayList<>();
+      s.addListener((rev, evs) -> seen.add(rev + ":" + evs.size()));
+      s.leaseGrant(7, 60, 1);
+      s.put(PutRequest.newBuilder(put("k", "1")).setLease(7).build(), 2); // rev 2
+      s.beginGroup();
+      s.put(put("a", "1"), 3); // staged: rev 3
+      s.flushGroup(); // what the state machine does before a lease revoke
+      s.leaseRevoke(7, 4); // written alone: deletes k at rev 4
+      s.put(put("b", "1"), 5); // staged again: must be rev 5, not a second rev 4
+      s.commitGroup();
+      assertThat(seen).containsExactly("2:1", "3:1", "4:1", "5:1");
+      assertThat(s.currentRevision()).isEqualTo(5);
+      assertThat(s.range(get("b")).getKvs(0).getModRevision()).isEqualTo(5);
+      assertThat(s.range(get("k")).getCount()).isZero();
+      assertThat(s.appliedIndex()).isEqualTo(5);
+    }
+    try (MvccStore s = open(p)) {
+      assertThat(s.currentRevision()).isEqualTo(5);
+      assertThat(s.range(get("b")).getKvs(0).getModRevision()).isEqualTo(5);
+    }
+  }
+
+  @Test
   void aLargeGroupIsWrittenInBoundedBatches() {
     try (MvccStore s = open(dir.resolve("s"))) {
       List<Event> events = new ArrayList<>();
