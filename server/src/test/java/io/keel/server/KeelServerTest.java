@@ -22,7 +22,6 @@ import io.keel.proto.etcdserverpb.StatusRequest;
 import io.keel.proto.etcdserverpb.StatusResponse;
 import io.keel.proto.etcdserverpb.TxnRequest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,9 +42,7 @@ class KeelServerTest {
   int metricsPort;
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.keel.server.TestPorts.free();
   }
 
   @BeforeEach

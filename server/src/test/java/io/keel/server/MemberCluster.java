@@ -22,7 +22,6 @@ import io.keel.proto.etcdserverpb.MemberRemoveRequest;
 import io.keel.proto.etcdserverpb.PutRequest;
 import io.keel.proto.etcdserverpb.RangeRequest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -131,9 +130,7 @@ public final class MemberCluster implements AutoCloseable {
   }
 
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.keel.server.TestPorts.free();
   }
 
   static ByteString b(String s) {

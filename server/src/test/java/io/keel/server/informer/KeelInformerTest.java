@@ -20,7 +20,6 @@ import io.keel.watch.informer.Informer;
 import io.keel.watch.informer.InformerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,9 +50,7 @@ class KeelInformerTest {
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.keel.server.TestPorts.free();
   }
 
   @BeforeEach

@@ -15,7 +15,6 @@ import io.keel.proto.mvccpb.Event;
 import io.keel.server.KeelServer;
 import io.keel.server.ServerConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -33,9 +32,7 @@ class WatchServiceTest {
   ServerConfig config;
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.keel.server.TestPorts.free();
   }
 
   static ByteString b(String s) {
