@@ -136,7 +136,22 @@ class LeaseEtcdctlIT {
           masked = masked.replace("\"lease\":" + Long.parseUnsignedLong(e.getKey(), 16), "\"lease\":" + e.getValue());
         }
       }
-      return masker.mask(masked);
+      return masker.mask(sortAttachedKeys(masked));
+    }
+
+    /** etcd lists a lease's attached keys in Go map order (random): compare them as a set. */
+    private static String sortAttachedKeys(String text) {
+      Matcher m = ATTACHED_KEYS.matcher(text);
+      StringBuilder sb = new StringBuilder();
+      while (m.find()) {
+        List<String> keys = new ArrayList<>(List.of(m.group(1).split(" ")));
+        keys.sort(null);
+        m.appendReplacement(sb, Matcher.quoteReplacement("attached keys([" + String.join(" ", keys) + "])"));
+      }
+      m.appendTail(sb);
+      return sb.toString();
     }
   }
+
+  private static final Pattern ATTACHED_KEYS = Pattern.compile("attached keys\\(\\[([^\\]]*)\\]\\)");
 }
