@@ -1,5 +1,6 @@
 package io.keel.chaos.cli;
 
+import io.keel.chaos.checker.FaultWindows;
 import io.keel.chaos.checker.Findings;
 import io.keel.chaos.checker.SetChecker;
 import io.keel.chaos.checker.lease.LeaseChecker;
@@ -19,7 +20,8 @@ import java.util.List;
 /**
  * {@code --check-history} for the set, watch and lease workloads: re-checks a saved run without a cluster.
  * Set takes its history.jsonl; watch and lease take their workload directory (or any file in it), which holds
- * writes.jsonl + watch.jsonl (watch) or history.jsonl + watch.jsonl (lease).
+ * writes.jsonl + watch.jsonl (watch) or history.jsonl + watch.jsonl (lease; the run's nemesis.jsonl, when there,
+ * gives the fault windows).
  */
 final class Recheck {
   /** The lease workload's slack, as in a run (TTL 3 s + 5 s). */
@@ -49,7 +51,7 @@ final class Recheck {
         String prefix = ops.stream().flatMap(o -> o.keys().stream()).findFirst()
             .map(k -> k.substring(0, k.indexOf('/') + 1)).orElse("");
         Findings r = LeaseChecker.check(ops, JsonLines.load(dir.resolve("watch.jsonl"), WatchLogEntry.class,
-            "watch log entry"), prefix, LEASE_SLACK_MS);
+            "watch log entry"), prefix, LEASE_SLACK_MS, faultWindows(dir));
         out.println("lease check of " + dir + ": " + r.describe());
         return WorkloadReport.exitCode(r.verdict());
       }
@@ -57,5 +59,11 @@ final class Recheck {
         return null;
       }
     }
+  }
+
+  /** The run's fault windows, from nemesis.jsonl next to the workload's directory (none if absent). */
+  private static FaultWindows faultWindows(Path workloadDir) throws IOException {
+    Path nemesis = workloadDir.toAbsolutePath().getParent().resolve("nemesis.jsonl");
+    return Files.exists(nemesis) ? FaultWindows.of(History.load(nemesis).events()) : FaultWindows.none();
   }
 }

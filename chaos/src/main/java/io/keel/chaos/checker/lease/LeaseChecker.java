@@ -1,5 +1,6 @@
 package io.keel.chaos.checker.lease;
 
+import io.keel.chaos.checker.FaultWindows;
 import io.keel.chaos.checker.Findings;
 import io.keel.chaos.checker.watch.WatchEvent;
 import io.keel.chaos.checker.watch.WatchLogEntry;
@@ -19,8 +20,10 @@ import java.util.TreeSet;
  *       sent, sent less than its TTL before the read's answer), with no revoke sent, is an anomaly;
  *   <li>one revision: the keys of one lease are deleted (by expiry or revoke) in a single revision;
  *   <li>bounded life: a key read present after its lease's revoke was acknowledged, or later than the lease's
- *       last possible refresh + TTL + {@code slackMs}, is an anomaly; the final read (after every lease's
- *       deadline passed) must find no key at all.
+ *       deadline + {@code slackMs}, is an anomaly; the final read (after every lease's deadline passed) must find
+ *       no key at all. The deadline is the last possible refresh + TTL, moved past every fault active before it
+ *       ({@link FaultWindows#leaseDeadline}): etcd expires leases only on a leader, and a new leader renews every
+ *       lease's full TTL, so a lease may legitimately outlive a leaderless period by its TTL.
  * </ul>
  * Unknown grants, attaches and keep-alives are treated conservatively: an unknown keep-alive may have refreshed
  * the lease when it was given up, an unknown attach may or may not have attached.
@@ -59,9 +62,12 @@ public final class LeaseChecker {
 
   /**
    * @param prefix the workload's key prefix (keys are {@code <prefix><lease hex>/<name>})
-   * @param slackMs how much later than refresh + TTL a key may still be read (leader changes renew leases)
+   * @param slackMs how much later than its deadline a key may still be read (an election after a heal, the new
+   *     leader's renewal)
+   * @param faults when faults were active (same time base as {@code ops})
    */
-  public static Findings check(List<LeaseOp> ops, List<WatchLogEntry> watchLog, String prefix, long slackMs) {
+  public static Findings check(List<LeaseOp> ops, List<WatchLogEntry> watchLog, String prefix, long slackMs,
+      FaultWindows faults) {
     Findings.Builder an = new Findings.Builder();
     Pairing.Pairs pairs = Pairing.pair(ops, LeaseOp::process, o -> o.type() == Op.Type.INVOKE, o -> false,
         (i, inv, done) -> {
@@ -143,6 +149,7 @@ public final class LeaseChecker {
       }
     }
     long maxLateMs = 0;
+    long extendedReads = 0;
     for (LeaseOp[] r : reads) {
       Lease l = leases.get(r[0].lease());
       long sent = r[0].timeNanos();
@@ -157,12 +164,17 @@ public final class LeaseChecker {
         an.anomaly("keys " + present + " of lease " + Long.toHexString(l.id) + " read at " + ms(answered)
             + " after its revoke was acknowledged at " + ms(l.revokeAcked));
       }
-      long lateMs = (sent - l.lastRefresh) / 1_000_000 - l.ttlMs;
+      long plainDeadline = l.lastRefresh + l.ttlMs * 1_000_000L;
+      long deadline = faults.leaseDeadline(l.lastRefresh, l.ttlMs * 1_000_000L);
       if (!present.isEmpty() && l.lastRefresh > 0) {
+        long lateMs = (sent - deadline) / 1_000_000;
         maxLateMs = Math.max(maxLateMs, lateMs);
         if (lateMs > slackMs) {
           an.anomaly("keys " + present + " of lease " + Long.toHexString(l.id) + " outlived it: read at "
-              + ms(sent) + ", " + lateMs + " ms after its last possible refresh + TTL (slack " + slackMs + " ms)");
+              + ms(sent) + ", " + lateMs + " ms after its deadline " + ms(deadline) + " (last possible refresh + TTL"
+              + (deadline != plainDeadline ? ", moved past faults" : "") + "; slack " + slackMs + " ms)");
+        } else if ((sent - plainDeadline) / 1_000_000 > slackMs) {
+          extendedReads++;
         }
       }
     }
@@ -174,6 +186,7 @@ public final class LeaseChecker {
           + ") still present at the final read, after every lease's deadline");
     }
     checkOneRevision(watchLog, prefix, an);
+    an.fact("reads within a deadline moved past faults (else late)", extendedReads);
     return finish(an, leases, reads, maxLateMs, null);
   }
 
@@ -208,7 +221,7 @@ public final class LeaseChecker {
     an.fact("leases revoked", leases.values().stream().filter(l -> l.revokeAcked != Long.MAX_VALUE).count());
     an.fact("keep-alive acks", leases.values().stream().mapToLong(l -> l.acks.size()).sum() - leases.size());
     an.fact("reads checked", reads.size());
-    an.fact("latest key read after refresh + TTL (ms)", maxLateMs);
+    an.fact("latest key read after its deadline (ms)", maxLateMs);
     return an.build(reads.size(), unknown);
   }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.keel.chaos.checker.FaultWindows;
 import io.keel.chaos.checker.Findings;
 import io.keel.chaos.checker.lease.LeaseChecker;
 import io.keel.chaos.checker.lease.LeaseOp;
@@ -273,7 +274,7 @@ public final class LeaseWorkload implements Workload {
     var log = watchLog.entries();
     JsonLines.save(dir.resolve("history.jsonl"), h);
     JsonLines.save(dir.resolve("watch.jsonl"), log);
-    Findings r = LeaseChecker.check(h, log, prefix, SLACK_MS);
+    Findings r = LeaseChecker.check(h, log, prefix, SLACK_MS, FaultWindows.of(nemesisEvents));
     Map<String, String> facts = new LinkedHashMap<>();
     facts.put("lease ops", tally.describe());
     facts.put("lease ops/s", String.format("%.1f", tally.total() / seconds));

@@ -2,6 +2,7 @@ package io.keel.chaos.checker.lease;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.chaos.checker.FaultWindows;
 import io.keel.chaos.checker.Findings;
 import io.keel.chaos.checker.Verdict;
 import io.keel.chaos.checker.watch.WatchEvent;
@@ -23,6 +24,7 @@ class LeaseCheckerTest {
   private static final long SLACK_MS = 8_000;
   private final List<LeaseOp> ops = new ArrayList<>();
   private final List<WatchLogEntry> log = new ArrayList<>();
+  private final List<Op> nemesis = new ArrayList<>();
 
   private static long ns(long ms) {
     return ms * 1_000_000L;
@@ -58,7 +60,7 @@ class LeaseCheckerTest {
   }
 
   private Findings check() {
-    return LeaseChecker.check(ops, log, P, SLACK_MS);
+    return LeaseChecker.check(ops, log, P, SLACK_MS, FaultWindows.of(nemesis));
   }
 
   @Test
@@ -124,6 +126,42 @@ class LeaseCheckerTest {
     op(0, "read", 1010 + 3000 + SLACK_MS + 100, 1010 + 3000 + SLACK_MS + 110, Op.Type.OK, 0, KEYS);
     finalRead(List.of());
     assertThat(check().anomalies()).anyMatch(a -> a.contains("outlived"));
+  }
+
+  /** A fault from fromMs to toMs (the heal completed at toMs). */
+  private void fault(long fromMs, long toMs) {
+    nemesis.add(new Op(Op.NEMESIS, Op.Type.INFO, "start-kill", null, null, null, null, ns(fromMs), "kill n1"));
+    nemesis.add(new Op(Op.NEMESIS, Op.Type.INFO, "stop-kill", null, null, null, null, ns(toMs), "restarted n1"));
+  }
+
+  @Test
+  void aKeyOutlivingItsLeaseThroughALeaderlessPeriodIsAllowedUpToTheHealPlusTtl() {
+    keptAlive(); // deadline 1010 + 3000 = 4010
+    fault(3500, 20_000); // majority down from before the deadline until 20 s: no leader could expire the lease
+    op(0, "read", 20_000 + 3000 + SLACK_MS - 100, 20_000 + 3000 + SLACK_MS - 90, Op.Type.OK, 0, KEYS);
+    finalRead(List.of());
+    Findings r = check();
+    assertThat(r.verdict()).as(r.describe()).isEqualTo(Verdict.VALID);
+    assertThat(r.facts()).containsEntry("reads within a deadline moved past faults (else late)", "1");
+  }
+
+  @Test
+  void aFaultAfterTheDeadlineOrHealedBeforeTheRefreshDoesNotExcuseALateKey() {
+    keptAlive(); // deadline 4010
+    fault(100, 900); // healed before the last refresh (1010)
+    fault(4010 + SLACK_MS + 50, 60_000); // began after the key should have gone
+    op(0, "read", 4010 + SLACK_MS + 100, 4010 + SLACK_MS + 110, Op.Type.OK, 0, KEYS);
+    finalRead(List.of());
+    assertThat(check().anomalies()).anyMatch(a -> a.contains("outlived"));
+  }
+
+  @Test
+  void aKeyOutlivingTheHealPlusTtlIsStillCaught() {
+    keptAlive();
+    fault(3500, 20_000);
+    op(0, "read", 20_000 + 3000 + SLACK_MS + 100, 20_000 + 3000 + SLACK_MS + 110, Op.Type.OK, 0, KEYS);
+    finalRead(List.of());
+    assertThat(check().anomalies()).anyMatch(a -> a.contains("outlived") && a.contains("moved past faults"));
   }
 
   @Test
