@@ -79,7 +79,8 @@ public final class MembershipNemesis implements Nemesis {
     }
     removals++;
     boolean exited = cluster.awaitExitOrKill(n, EXIT_TIMEOUT_MS);
-    return "removed " + n.name() + " (" + Long.toHexString(m.getID()) + ") via " + via.name() + "; it "
+    return "removed " + n.name() + (leader != null ? " (the leader, " : " (") + Long.toHexString(m.getID()) + ") via "
+        + via.name() + "; it "
         + (exited ? "stopped by itself" : "was killed");
   }
 
