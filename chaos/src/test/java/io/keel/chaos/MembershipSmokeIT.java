@@ -1,6 +1,7 @@
 package io.keel.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keel.chaos.checker.Verdict;
 import io.keel.chaos.cluster.DockerCluster;
@@ -22,7 +23,11 @@ import io.keel.proto.etcdserverpb.MaintenanceGrpc;
 import io.keel.proto.etcdserverpb.Member;
 import io.keel.proto.etcdserverpb.MemberListRequest;
 import io.keel.proto.etcdserverpb.RangeRequest;
+import com.google.protobuf.ByteString;
+import io.keel.proto.etcdserverpb.MemberAddRequest;
+import io.keel.proto.etcdserverpb.PutRequest;
 import java.nio.file.Path;
+import java.util.Random;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -81,11 +86,43 @@ class MembershipSmokeIT {
     }
   }
 
+  /**
+   * A heal that stopped half-way (MemberAdd done, the container never started) is finished by the next heal,
+   * which starts the member empty and promotes it; a second start while a member is out is refused; a heal with
+   * nothing removed says so.
+   */
+  @Test
+  void aHalfDoneReAddIsFinishedByTheNextHeal() throws Exception {
+    String image = NodeImage.build(NodeImage.projectRoot());
+    MembershipNemesis nemesis = new MembershipNemesis();
+    try (DockerCluster cluster = DockerCluster.start(image, 3, Set.of())) {
+      assertThat(nemesis.stop(cluster)).isEqualTo("nothing to re-add");
+      String removed = nemesis.start(cluster, new Random(5));
+      Node out = cluster.nodes().stream().filter(n -> removed.startsWith("removed " + n.name() + " ")).findFirst()
+          .orElseThrow();
+      assertThat(cluster.isRunning(out)).isFalse();
+      assertThatThrownBy(() -> nemesis.start(cluster, new Random(6))).isInstanceOf(IllegalStateException.class);
+      Node via = cluster.nodes().stream().filter(n -> n != out).findFirst().orElseThrow();
+      ClusterGrpc.newBlockingStub(via.channel()).withDeadlineAfter(5, TimeUnit.SECONDS).memberAdd(
+          MemberAddRequest.newBuilder().addPeerURLs("http://" + out.name() + ":2380").setIsLearner(true).build());
+
+      String healed = nemesis.stop(cluster);
+      assertThat(healed).contains("already added").contains("promoted " + out.name());
+      List<Member> members = ClusterGrpc.newBlockingStub(out.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .memberList(MemberListRequest.newBuilder().setLinearizable(true).build()).getMembersList();
+      assertThat(members).hasSize(3).noneMatch(Member::getIsLearner);
+      KVGrpc.newBlockingStub(out.channel()).withDeadlineAfter(5, TimeUnit.SECONDS).put(PutRequest.newBuilder()
+          .setKey(ByteString.copyFromUtf8("after-rejoin")).setValue(ByteString.copyFromUtf8("1")).build());
+      assertThat(nemesis.stop(cluster)).isEqualTo("nothing to re-add");
+      assertEqualHashes(cluster);
+    }
+  }
+
   /** HashKV at one revision every member has applied must be equal on all three (retried while one catches up). */
   private static void assertEqualHashes(DockerCluster cluster) throws InterruptedException {
     Node first = cluster.nodes().get(0);
     long rev = KVGrpc.newBlockingStub(first.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
-        .range(RangeRequest.newBuilder().setKey(com.google.protobuf.ByteString.copyFromUtf8("chaos-ready")).build())
+        .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("chaos-ready")).build())
         .getHeader().getRevision();
     long deadline = System.nanoTime() + 30_000_000_000L;
     List<String> last = List.of();
