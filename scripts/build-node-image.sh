@@ -2,7 +2,7 @@
 # scripts/build-node-image.sh — builds the Docker image a chaos-test Keel member runs in, without a registry:
 # a jlink'ed Java runtime, the shared libraries its binaries need (found with ldd), static busybox for a shell,
 # iptables/ip/tc for fault injection, the keel-server jar with its lib/, and the chaos suite's file-system and
-# clock fault tools (chaos/src/main/c compiled with gcc, chaos/src/main/sh, libfaketime). The root file system is
+# clock fault tools (chaos/src/main/c compiled with gcc, chaos/src/main/sh). The root file system is
 # imported with `docker import` as local/keel-node:<hash of the inputs>; an image with that tag is reused.
 # Prints the image name on stdout (and nothing else). Builds the server jar first when it is missing.
 set -euo pipefail
@@ -61,12 +61,7 @@ if ! command -v gcc >/dev/null; then
 fi
 gcc -O2 -Wall -shared -fPIC -o "$rootfs/opt/keel/libkeelfsledger.so" "$fsdir/c/fsledger.c" -ldl
 gcc -O2 -Wall -o "$rootfs/opt/keel/keel-fsrevert" "$fsdir/c/fsrevert.c"
-ft=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-if [ ! -f "$ft" ]; then
-  say "libfaketime is missing: installing it (apt-get install -y libfaketime)"
-  apt-get install -y libfaketime >&2 || { say "cannot install libfaketime"; exit 1; }
-fi
-cp "$ft" "$rootfs/opt/keel/libfaketimeMT.so.1"
+gcc -O2 -Wall -shared -fPIC -o "$rootfs/opt/keel/libkeelclock.so" "$fsdir/c/clockshift.c" -ldl
 cp "$fsdir/sh/keel-node-run.sh" "$rootfs/opt/keel/keel-node-run.sh"
 chmod 755 "$rootfs/opt/keel/keel-node-run.sh" "$rootfs/opt/keel/keel-fsrevert"
 mkdir -p "$rootfs/var/lib/keel-fs"
@@ -88,7 +83,7 @@ say "shared libraries (ldd) ..."
 unzip -q -o -j "$libdir"/rocksdbjni-*.jar 'librocksdbjni-linux64.so' -d "$work/native" 2>/dev/null || true
 bins=("$rootfs"/opt/java/bin/* "$rootfs"/opt/java/lib/*.so "$rootfs"/opt/java/lib/server/*.so
       "$rootfs"/usr/sbin/* "$rootfs"/usr/lib/x86_64-linux-gnu/xtables/*.so "$work"/native/*.so
-      "$rootfs"/opt/keel/keel-fsrevert "$rootfs"/opt/keel/libkeelfsledger.so "$rootfs"/opt/keel/libfaketimeMT.so.1)
+      "$rootfs"/opt/keel/keel-fsrevert "$rootfs"/opt/keel/libkeelfsledger.so "$rootfs"/opt/keel/libkeelclock.so)
 for b in "${bins[@]}"; do
   [ -f "$b" ] && [ ! -L "$b" ] || continue
   ldd "$b" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64/{print $1}' 

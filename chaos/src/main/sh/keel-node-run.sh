@@ -7,7 +7,7 @@
 #   flip.todo  — "<file> <offset> <bit>": save the file to flip.orig, invert that bit (keel-fsrevert flip)
 #   flip.done  — a flip from an earlier start: put the saved original back (the heal)
 # It then records the files present (the manifest the next revert starts from), empties the ledger and
-# starts the member with the ledger shim preloaded when KEEL_FS_LEDGER=1 and libfaketime when KEEL_FAKETIME=1. Everything it does goes to stdout
+# starts the member with the ledger shim preloaded when KEEL_FS_LEDGER=1 and the clock shim when KEEL_CLOCK_SHIFT=1. Everything it does goes to stdout
 # (the container log) and to $state/actions.log.
 set -u
 state=/var/lib/keel-fs
@@ -39,16 +39,12 @@ if [ "${KEEL_FS_LEDGER:-0}" = 1 ]; then
   preload="/opt/keel/libkeelfsledger.so"
   export KEEL_FSLEDGER_ROOT=/data KEEL_FSLEDGER_FILE="$state/ledger"
 fi
-if [ "${KEEL_FAKETIME:-0}" = 1 ]; then
-  # Wall clock only: the offset in $state/faketime (e.g. +90s, -1d), re-read at most once a second. The
-  # monotonic clock is left alone (the kernel never moves it backwards; see chaos/README.md), and file times
-  # are not faked (the JVM's class loading trips over faked stat times).
-  echo "+0" > "$state/faketime"
-  preload="${preload:+$preload }/opt/keel/libfaketimeMT.so.1"
-  # FAKETIME_FORCE_MONOTONIC_FIX=1: without it the JDK 17's timed waits (pthread_cond_timedwait on the
-  # monotonic clock) misbehave under libfaketime 0.9.10: a member never got past its start in 100 s.
-  export FAKETIME_TIMESTAMP_FILE="$state/faketime" FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 \
-    FAKETIME_FORCE_MONOTONIC_FIX=1
+if [ "${KEEL_CLOCK_SHIFT:-0}" = 1 ]; then
+  # Wall clock only (libkeelclock.so, chaos/src/main/c/clockshift.c): the offset in $state/clock-offset (e.g.
+  # +90s, -86400s), re-read at most every 100 ms. The monotonic clock is left alone, as a real clock step leaves it.
+  echo "+0" > "$state/clock-offset"
+  preload="${preload:+$preload }/opt/keel/libkeelclock.so"
+  export KEEL_CLOCK_OFFSET_FILE="$state/clock-offset"
 fi
 [ -z "$preload" ] || export LD_PRELOAD="$preload"
 

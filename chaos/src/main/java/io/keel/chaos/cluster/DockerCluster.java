@@ -74,8 +74,8 @@ public final class DockerCluster implements AutoCloseable {
    * As above; with any {@code tools} every member runs under /opt/keel/keel-node-run.sh (see
    * chaos/src/main/sh), which applies file-system faults between incarnations (lost un-fsynced writes, bit
    * flips) and preloads the tools into the member's JVM (the fsync ledger shim chaos/src/main/c/fsledger.c,
-   * libfaketime). Such members also snapshot every {@value #FS_FAULTS_SNAPSHOT_COUNT} entries, so snapshot
-   * files exist to be damaged and crashes land on snapshots too.
+   * the clock shim clockshift.c). Such members also snapshot every {@value #FS_FAULTS_SNAPSHOT_COUNT} entries,
+   * so snapshot files exist to be damaged and crashes land on snapshots too.
    */
   public static DockerCluster start(String image, int size, Set<String> testingFaults, Set<MemberTools> tools)
       throws IOException {
@@ -123,8 +123,8 @@ public final class DockerCluster implements AutoCloseable {
         if (tools.contains(MemberTools.FS_LEDGER)) {
           c.withEnv("KEEL_FS_LEDGER", "1");
         }
-        if (tools.contains(MemberTools.FAKETIME)) {
-          c.withEnv("KEEL_FAKETIME", "1");
+        if (tools.contains(MemberTools.CLOCK_SHIFT)) {
+          c.withEnv("KEEL_CLOCK_SHIFT", "1");
         }
         c
             .withImagePullPolicy(img -> false)
@@ -138,7 +138,7 @@ public final class DockerCluster implements AutoCloseable {
             })
             .withCommand(cmd.toArray(String[]::new))
             .waitingFor(Wait.forLogMessage(".*entries after snapshot.*\\n", 1)
-                // Preloaded tools slow a JVM's start (libfaketime wraps every clock read): allow more time.
+                // A loaded box and the preloaded tools slow a JVM's start: allow more time.
                 .withStartupTimeout(Duration.ofSeconds(fsFaults ? 180 : 60)));
         containers.add(c);
         List<String> argv = new ArrayList<>(entrypoint);

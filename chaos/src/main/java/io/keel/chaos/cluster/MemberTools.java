@@ -8,6 +8,6 @@ package io.keel.chaos.cluster;
 public enum MemberTools {
   /** The fsync ledger shim (chaos/src/main/c/fsledger.c) preloaded into the JVM: lost-writes, bitflip. */
   FS_LEDGER,
-  /** libfaketime preloaded into the JVM, its wall-clock offset read from a file a nemesis rewrites: clock. */
-  FAKETIME
+  /** The clock shim (libkeelclock.so) preloaded into the JVM, its wall-clock offset read from a file: clock. */
+  CLOCK_SHIFT
 }

@@ -11,13 +11,14 @@ import java.util.Random;
 
 /**
  * Wall-clock jumps: one member's clock, or every member's by a different amount, jumps forward or back by
- * seconds, minutes or a day; heal sets every offset back to zero (a second jump). Members run with libfaketime
- * preloaded (keel-node-run.sh), which reads the offset from a file the nemesis rewrites; the host's clock is
+ * seconds, minutes or a day; heal sets every offset back to zero (a second jump). Members run with the clock
+ * shim libkeelclock.so preloaded (chaos/src/main/c/clockshift.c, keel-node-run.sh), which reads the offset from a
+ * file the nemesis rewrites; the host's clock is
  * never touched (containers share the kernel's). Only the wall clock moves: a real clock step never moves
  * CLOCK_MONOTONIC, which the JVM's System.nanoTime (Raft ticks, leases, deadlines) reads.
  */
 public final class ClockNemesis implements Nemesis {
-  private static final String OFFSET_FILE = DockerCluster.FS_STATE_DIR + "/faketime";
+  private static final String OFFSET_FILE = DockerCluster.FS_STATE_DIR + "/clock-offset";
   private final List<Node> skewed = new ArrayList<>();
 
   @Override
@@ -27,7 +28,7 @@ public final class ClockNemesis implements Nemesis {
 
   @Override
   public java.util.Set<MemberTools> memberTools() {
-    return java.util.Set.of(MemberTools.FAKETIME);
+    return java.util.Set.of(MemberTools.CLOCK_SHIFT);
   }
 
   @Override

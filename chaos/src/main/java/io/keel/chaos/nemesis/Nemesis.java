@@ -20,7 +20,7 @@ public interface Nemesis {
 
   /**
    * What the members must run with for this nemesis (DockerCluster.start's tools: {@link MemberTools#FS_LEDGER},
-   * {@link MemberTools#FAKETIME}); empty for most.
+   * {@link MemberTools#CLOCK_SHIFT}); empty for most.
    */
   default java.util.Set<MemberTools> memberTools() {
     return java.util.Set.of();

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * workload's clients and the nemesis schedule until the time limit, heal, let each workload finish (final
  * reads), then save the nemesis events (nemesis.jsonl) and each workload's histories, check them, and write the
  * combined report.txt / report.html (one section and verdict per workload) and the members' logs into
- * {@code <runsDir>/<timestamp>-<seed>-<workloads>/}.
+ * {@code <runsDir>/<timestamp>-<seed>-<workloads>/}. An aborted run leaves the logs, the nemesis events and
+ * {@code aborted.txt} there.
  */
 public final class ChaosRun {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
@@ -82,29 +83,19 @@ public final class ChaosRun {
     LOG.info("chaos run in {}: workloads {}, image {}, {} nodes, nemeses {}, {} ms, concurrency {}, faults {}", dir,
         label, image, o.nodes(), o.nemeses(), o.timeLimitMs(), o.concurrency(), o.testingFaults());
     Recorder nemesisRec = new Recorder(MAX_NEMESIS_EVENTS, startNanos);
-    int faults;
-    long runNanos;
+    Ran ran;
     try (DockerCluster cluster = DockerCluster.start(image, o.nodes(), o.testingFaults(),
         Nemesis.memberTools(nemeses))) {
-      long t0 = System.nanoTime();
-      long deadline = t0 + o.timeLimitMs() * 1_000_000L;
-      Schedule schedule = new Schedule(cluster, nemeses, nemesisRec, o.seed(), o.quietMs(), o.faultMs(), deadline);
-      Thread nemesisThread = new Thread(schedule, "chaos-nemesis");
-      nemesisThread.start();
       try {
-        runAll(workloads, w -> w.run(cluster, deadline), o.timeLimitMs() + 2 * o.opTimeoutMs() + 60_000);
-      } finally {
-        nemesisThread.join(o.faultMs() + o.quietMs() + 60_000);
-        if (nemesisThread.isAlive()) {
-          nemesisThread.interrupt();
-          nemesisThread.join(30_000);
-        }
+        ran = runOnCluster(o, workloads, nemeses, cluster, nemesisRec);
+      } catch (InterruptedException | RuntimeException e) {
+        saveAbortEvidence(dir, cluster, nemesisRec, e);
+        throw e;
       }
-      runNanos = System.nanoTime() - t0;
-      faults = schedule.faultsInjected();
-      runAll(workloads, w -> w.finish(cluster), FINISH_JOIN_MS);
       cluster.saveLogs(dir.resolve("logs"));
     }
+    int faults = ran.faults();
+    long runNanos = ran.runNanos();
     History nemesisHistory = nemesisRec.history();
     nemesisHistory.save(dir.resolve("nemesis.jsonl"));
     List<Op> nemesisEvents = nemesisHistory.events().stream().filter(Op::isNemesis).toList();
@@ -132,6 +123,48 @@ public final class ChaosRun {
     report.write(dir);
     LOG.info("chaos run done: {}; report {}", verdict, dir.resolve("report.txt"));
     return new Summary(dir, verdict, List.copyOf(sections), faults, seconds, report.text());
+  }
+
+  private record Ran(long runNanos, int faults) {
+  }
+
+  /** The workloads' clients and the nemesis schedule until the deadline, then the workloads' final reads. */
+  private static Ran runOnCluster(RunOptions o, List<Workload> workloads, List<Nemesis> nemeses,
+      DockerCluster cluster, Recorder nemesisRec) throws InterruptedException {
+    long t0 = System.nanoTime();
+    long deadline = t0 + o.timeLimitMs() * 1_000_000L;
+    Schedule schedule = new Schedule(cluster, nemeses, nemesisRec, o.seed(), o.quietMs(), o.faultMs(), deadline);
+    Thread nemesisThread = new Thread(schedule, "chaos-nemesis");
+    nemesisThread.start();
+    try {
+      runAll(workloads, w -> w.run(cluster, deadline), o.timeLimitMs() + 2 * o.opTimeoutMs() + 60_000);
+    } finally {
+      nemesisThread.join(o.faultMs() + o.quietMs() + 60_000);
+      if (nemesisThread.isAlive()) {
+        nemesisThread.interrupt();
+        nemesisThread.join(30_000);
+      }
+    }
+    long runNanos = System.nanoTime() - t0;
+    runAll(workloads, w -> w.finish(cluster), FINISH_JOIN_MS);
+    return new Ran(runNanos, schedule.faultsInjected());
+  }
+
+  /**
+   * A run that aborts (a workload failed, a member never came back) still leaves what explains it: the members'
+   * logs (the cluster is still up here), the nemesis events so far and the failure in {@code aborted.txt}.
+   */
+  private static void saveAbortEvidence(Path dir, DockerCluster cluster, Recorder nemesisRec, Exception e) {
+    LOG.warn("chaos run aborted: {}; saving members' logs and nemesis events in {}", e.toString(), dir);
+    try {
+      cluster.saveLogs(dir.resolve("logs"));
+      nemesisRec.history().save(dir.resolve("nemesis.jsonl"));
+      java.io.StringWriter trace = new java.io.StringWriter();
+      e.printStackTrace(new java.io.PrintWriter(trace));
+      Files.writeString(dir.resolve("aborted.txt"), "run aborted at " + Instant.now() + "\n" + trace);
+    } catch (IOException | RuntimeException saveFailure) {
+      e.addSuppressed(saveFailure);
+    }
   }
 
   /** One step of every workload, each on its own thread; the first failure is rethrown after all stopped. */

@@ -34,7 +34,7 @@ class ChaosCommandTest {
     assertThat(Nemesis.named("kill").memberTools()).isEmpty();
     assertThat(Nemesis.memberTools(java.util.List.of(Nemesis.named("lost-writes"), Nemesis.named("clock"),
         Nemesis.named("partition")))).containsExactlyInAnyOrder(io.keel.chaos.cluster.MemberTools.FS_LEDGER,
-        io.keel.chaos.cluster.MemberTools.FAKETIME);
+        io.keel.chaos.cluster.MemberTools.CLOCK_SHIFT);
     assertThat(Nemesis.named("bitflip").memberTools()).containsExactly(io.keel.chaos.cluster.MemberTools.FS_LEDGER);
   }
 }

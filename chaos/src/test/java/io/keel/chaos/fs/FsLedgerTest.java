@@ -2,15 +2,12 @@ package io.keel.chaos.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keel.chaos.cluster.NodeImage;
+import io.keel.chaos.NativeTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,12 +25,8 @@ class FsLedgerTest {
 
   @BeforeAll
   static void compile() throws Exception {
-    Path src = NodeImage.projectRoot().resolve("chaos/src/main/c");
-    shim = tools.resolve("libkeelfsledger.so");
-    revert = tools.resolve("keel-fsrevert");
-    run(Map.of(), "gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", shim.toString(),
-        src.resolve("fsledger.c").toString(), "-ldl");
-    run(Map.of(), "gcc", "-O2", "-Wall", "-o", revert.toString(), src.resolve("fsrevert.c").toString());
+    shim = NativeTools.compile("fsledger.c", tools.resolve("libkeelfsledger.so"), true);
+    revert = NativeTools.compile("fsrevert.c", tools.resolve("keel-fsrevert"), false);
   }
 
   @Test
@@ -85,22 +78,11 @@ class FsLedgerTest {
   }
 
   private static void child(Path root, Path ledger, String phase) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     run(Map.of("LD_PRELOAD", shim.toString(), "KEEL_FSLEDGER_ROOT", root.toString(), "KEEL_FSLEDGER_FILE",
-        ledger.toString()), java, "-cp", System.getProperty("java.class.path"), FsLedgerChild.class.getName(),
-        root.toString(), phase);
+        ledger.toString()), NativeTools.javaCommand(FsLedgerChild.class, root.toString(), phase).toArray(String[]::new));
   }
 
   private static String run(Map<String, String> env, String... cmd) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(List.of(cmd))).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IOException(String.join(" ", cmd) + " did not finish in 60 s");
-    }
-    assertThat(p.exitValue()).as(String.join(" ", cmd) + " exit code; output:\n" + out).isZero();
-    return out;
+    return NativeTools.run(env, cmd);
   }
 }
