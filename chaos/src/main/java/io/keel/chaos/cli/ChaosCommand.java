@@ -41,7 +41,8 @@ public final class ChaosCommand implements Callable<Integer> {
       description = "Comma-separated nemeses (mixed at random): partition, partition-halves, isolate-leader, "
           + "one-way, kill, pause, lost-writes (kill -9 of one, a majority or all members, each restarting from "
           + "only what it fsynced), lost-writes-one, lost-writes-majority, lost-writes-all, bitflip (one bit of a "
-          + "WAL segment or snapshot file), clock (wall-clock jumps), or none.")
+          + "WAL segment or snapshot file), clock (wall-clock jumps), membership (remove a member, "
+          + "re-add it empty, sometimes as a learner then promoted), or none.")
   List<String> nemeses;
 
   @Option(names = "--time-limit", defaultValue = "60s", description = "How long clients run, e.g. 60s, 10m.")

@@ -32,6 +32,7 @@ import org.testcontainers.containers.Container.ExecResult;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.utility.DockerImageName;
 
 /**
@@ -94,7 +95,12 @@ public final class DockerCluster implements AutoCloseable {
       cluster.append(i > 1 ? "," : "").append("n").append(i).append("=http://n").append(i).append(":2380");
     }
     List<GenericContainer<?>> containers = new ArrayList<>();
+    List<List<String>> argvs = new ArrayList<>();
     List<Node> nodes = new ArrayList<>();
+    // Every member starts through MemberArgs' wrapper, so the membership nemesis can restart a member's container
+    // as a new member (another argv, an empty data dir); with no request from it the wrapper just execs.
+    List<String> entrypoint = fsFaults ? List.of("/bin/sh", "/opt/keel/keel-node-run.sh", "server")
+        : imageEntrypoint(docker, image);
     try {
       for (String name : names) {
         List<String> cmd = new ArrayList<>(List.of("server", "--name", name, "--data-dir", "/data/" + name,
@@ -128,22 +134,23 @@ public final class DockerCluster implements AutoCloseable {
             .withLabel(OWNER_LABEL, owner)
             .withCreateContainerCmdModifier(cc -> {
               cc.withHostName(name).getHostConfig().withCapAdd(Capability.NET_ADMIN);
-              if (fsFaults) {
-                cc.withEntrypoint("/bin/sh", "/opt/keel/keel-node-run.sh", "server");
-              }
+              cc.withEntrypoint(MemberArgs.wrappedEntrypoint(entrypoint));
             })
             .withCommand(cmd.toArray(String[]::new))
             .waitingFor(Wait.forLogMessage(".*entries after snapshot.*\\n", 1)
                 // A loaded box and the preloaded tools slow a JVM's start: allow more time.
                 .withStartupTimeout(Duration.ofSeconds(fsFaults ? 180 : 60)));
         containers.add(c);
+        List<String> argv = new ArrayList<>(entrypoint);
+        argv.addAll(cmd);
+        argvs.add(List.copyOf(argv));
         c.start();
       }
       for (int i = 0; i < size; i++) {
         GenericContainer<?> c = containers.get(i);
         InspectContainerResponse info = docker.inspectContainerCmd(c.getContainerId()).exec();
         String ip = info.getNetworkSettings().getNetworks().values().iterator().next().getIpAddress();
-        nodes.add(new Node(names.get(i), c, ip, c.getMappedPort(CLIENT_PORT)));
+        nodes.add(new Node(names.get(i), c, ip, c.getMappedPort(CLIENT_PORT), argvs.get(i)));
       }
       DockerCluster dc = new DockerCluster(network, nodes, docker);
       dc.awaitWritable(READY_TIMEOUT_MS);
@@ -157,6 +164,16 @@ public final class DockerCluster implements AutoCloseable {
       network.close();
       throw e;
     }
+  }
+
+  /** The image's entry point (the member's JVM command line up to its arguments). */
+  private static List<String> imageEntrypoint(DockerClient docker, String image) {
+    var config = docker.inspectImageCmd(image).exec().getConfig();
+    String[] e = config == null ? null : config.getEntrypoint();
+    if (e == null || e.length == 0) {
+      throw new IllegalStateException("image " + image + " has no entry point");
+    }
+    return List.of(e);
   }
 
   public List<Node> nodes() {
@@ -330,7 +347,52 @@ public final class DockerCluster implements AutoCloseable {
     }
     n.markMaybeUp(); // before the new channel is visible: see Node.liveness()
     n.reconnect(port);
+    n.updateIp(docker.inspectContainerCmd(n.containerId()).exec().getNetworkSettings().getNetworks().values()
+        .iterator().next().getIpAddress());
     return true;
+  }
+
+  /**
+   * Waits up to {@code timeoutMs} for a member's process to exit by itself (a member removed from the group
+   * stops), SIGKILLs it if it has not, and marks it down. Returns whether it had exited by itself.
+   */
+  public boolean awaitExitOrKill(Node n, long timeoutMs) {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+    while (isRunning(n) && System.nanoTime() < deadline) {
+      sleep(100);
+    }
+    if (Boolean.TRUE.equals(docker.inspectContainerCmd(n.containerId()).exec().getState().getRunning())) {
+      if (Boolean.TRUE.equals(docker.inspectContainerCmd(n.containerId()).exec().getState().getPaused())) {
+        unpause(n);
+      }
+      kill(n);
+      return false;
+    }
+    if ((n.liveness() & 1) == 0) {
+      n.markDown();
+    }
+    return true;
+  }
+
+  /**
+   * Starts a stopped member's container again as a NEW member, as an operator re-adds a removed one: its data
+   * dir ({@code /data/<name>}) is deleted first and it runs with {@code --initial-cluster-state existing} and
+   * {@code initialCluster} (what MemberAdd answered), otherwise with its first command line (same name, peer URL
+   * and container). The request is left in the stopped container's file system (MemberArgs' wrapper applies it
+   * at the next start); the argv stays for later restarts (the flags are ignored once the data dir exists).
+   * Waits as {@link #restart} does.
+   */
+  public void restartAsNewMember(Node n, String initialCluster) throws IOException {
+    if (Boolean.TRUE.equals(docker.inspectContainerCmd(n.containerId()).exec().getState().getRunning())) {
+      throw new IllegalStateException(n.name() + " is running: stop it before it rejoins as a new member");
+    }
+    List<String> argv = MemberArgs.rejoin(n.argv(), initialCluster);
+    n.container().copyFileToContainer(Transferable.of(MemberArgs.argvFile(argv)), MemberArgs.ARGV_FILE);
+    n.container().copyFileToContainer(Transferable.of("/data/" + n.name() + "\n"), MemberArgs.WIPE_FILE);
+    if ((n.liveness() & 1) == 0) {
+      n.markDown();
+    }
+    restart(n);
   }
 
   /** The member's container log so far (all incarnations), or "" when Docker cannot give it. */

@@ -13,14 +13,16 @@ import org.testcontainers.containers.GenericContainer;
 public final class Node {
   private final String name;
   private final GenericContainer<?> container;
-  private final String ip;
+  private volatile String ip;
+  private final java.util.List<String> argv;
   private volatile int clientPort;
   private volatile ManagedChannel channel;
   /** Even while the member's process may run, odd while it is certainly dead (killed, not yet restarted). */
   private final java.util.concurrent.atomic.AtomicLong liveness = new java.util.concurrent.atomic.AtomicLong();
 
-  Node(String name, GenericContainer<?> container, String ip, int clientPort) {
+  Node(String name, GenericContainer<?> container, String ip, int clientPort, java.util.List<String> argv) {
     this.name = name;
+    this.argv = java.util.List.copyOf(argv);
     this.container = container;
     this.ip = ip;
     reconnect(clientPort);
@@ -32,6 +34,18 @@ public final class Node {
 
   public String ip() {
     return ip;
+  }
+
+  /** The member's first command line (entry point and arguments); see MemberArgs. */
+  public java.util.List<String> argv() {
+    return argv;
+  }
+
+  /** A restarted container may get another address on the run's network (peers find it by name). */
+  void updateIp(String newIp) {
+    if (newIp != null && !newIp.isEmpty()) {
+      ip = newIp;
+    }
   }
 
   public String containerId() {

@@ -36,7 +36,7 @@ public interface Nemesis {
   /** Every name {@link #named} accepts. */
   java.util.List<String> KNOWN = java.util.List.of("partition", "partition-halves", "isolate-leader", "one-way",
       "kill", "pause", "lost-writes", "lost-writes-one", "lost-writes-majority", "lost-writes-all", "bitflip",
-      "clock");
+      "clock", "membership");
 
   /** Builds a nemesis from its command-line name. */
   static Nemesis named(String name) {
@@ -53,6 +53,7 @@ public interface Nemesis {
       case "lost-writes-all" -> new LostWritesNemesis(LostWritesNemesis.Scope.ALL);
       case "bitflip" -> new BitFlipNemesis();
       case "clock" -> new ClockNemesis();
+      case "membership" -> new MembershipNemesis();
       default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + String.join(", ", KNOWN)
           + ")");
     };
