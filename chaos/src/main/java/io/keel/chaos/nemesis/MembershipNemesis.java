@@ -47,6 +47,12 @@ public final class MembershipNemesis implements Nemesis {
   private int readds;
   private int promotions;
 
+  /** A restart as a new member (the DockerCluster restart bound), the promote retries, the serving check. */
+  @Override
+  public long healBoundMs() {
+    return 90_000 + PROMOTE_TIMEOUT_MS + SERVING_TIMEOUT_MS;
+  }
+
   @Override
   public String name() {
     return "membership";

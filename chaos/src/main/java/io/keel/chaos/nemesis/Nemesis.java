@@ -26,6 +26,11 @@ public interface Nemesis {
     return java.util.Set.of();
   }
 
+  /** How long a {@link #stop} (heal) may take at most; a run waits this long for the last heal. */
+  default long healBoundMs() {
+    return 60_000;
+  }
+
   /** The union of what these nemeses need. */
   static java.util.Set<MemberTools> memberTools(java.util.List<Nemesis> nemeses) {
     java.util.Set<MemberTools> all = java.util.EnumSet.noneOf(MemberTools.class);

@@ -139,7 +139,8 @@ public final class ChaosRun {
     try {
       runAll(workloads, w -> w.run(cluster, deadline), o.timeLimitMs() + 2 * o.opTimeoutMs() + 60_000);
     } finally {
-      nemesisThread.join(o.faultMs() + o.quietMs() + 60_000);
+      long healBoundMs = nemeses.stream().mapToLong(Nemesis::healBoundMs).max().orElse(0);
+      nemesisThread.join(o.faultMs() + o.quietMs() + healBoundMs);
       if (nemesisThread.isAlive()) {
         nemesisThread.interrupt();
         nemesisThread.join(30_000);
