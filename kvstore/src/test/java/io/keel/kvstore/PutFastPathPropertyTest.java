@@ -26,7 +26,7 @@ import net.jqwik.api.Property;
 /**
  * The put path reads no previous value unless the request needs it (prev_kv, ignore_value, ignore_lease): random
  * puts (with and without leases and ignore flags), deletes, delete ranges, txns, lease grants and revokes, group
- * apply and reopens, checked after every step against a reference that reads the previous value the slow way (a
+ * apply, compactions and reopens, checked after every step against a reference that reads the previous value the slow way (a
  * range of the key before the write): the written KeyValue's create_revision, version, value and lease, the
  * response's prev_kv, deleted counts, and the lease table's key attachments (which follow the table's own record
  * of each key's lease instead of the events' prev_kv) against the leases of the live keys — also after reopen.
@@ -76,6 +76,14 @@ class PutFastPathPropertyTest {
           } else if (kind < 83) {
             s.close();
             s = MvccStore.open(MvccStore.Options.of(dir).syncWrites(false));
+          } else if (kind < 92) {
+            // compaction packs multi-revision keys into the short {created, ver, main, sub} record form
+            long from = Math.max(1, s.compactRevision() + 1);
+            long cur = s.currentRevision();
+            if (cur >= from) {
+              long at = from + r.nextInt((int) (cur - from + 1));
+              s.compact(io.keel.proto.etcdserverpb.CompactionRequest.newBuilder().setRevision(at).build(), ++index);
+            }
           }
         } catch (EtcdException e) {
           // a put naming a revoked lease or ignore_* on an absent key: nothing changed (checked below)

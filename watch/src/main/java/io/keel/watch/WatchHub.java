@@ -322,7 +322,8 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   }
 
   /**
-   * Queues one response with {@code evs} (all of this watcher's events up to {@code rev}); false if backed up.
+   * Queues one response with {@code evs} (all of this watcher's events up to {@code rev}); false if backed up
+   * (or its prev_kv could not be read).
    * {@code header} is the revision's header; {@code withPrev} caches events with their prev_kv, which committed
    * events do not carry: read from the store on demand (etcd's watch server does the same, at mod_revision - 1).
    */
@@ -336,7 +337,18 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
       if (ev.hasPrevKv()) {
         throw new IllegalStateException("committed event at " + rev + " carries prev_kv");
       }
-      b.addEvents(prev ? withPrev.computeIfAbsent(ev, store::withPrevKv) : ev);
+      if (!prev) {
+        b.addEvents(ev);
+        continue;
+      }
+      try {
+        b.addEvents(withPrev.computeIfAbsent(ev, store::withPrevKv));
+      } catch (RuntimeException e) {
+        // the store could not be read (closing, restoring, I/O): nothing of this revision went out, so the
+        // watcher catches up from the store's history from this revision on instead of skipping it
+        LOG.warn("watcher {}: prev_kv read at revision {} failed; it catches up from the store", w.id, rev, e);
+        return false;
+      }
     }
     WatchResponse resp = b.build();
     List<WatchResponse> parts = w.has(Watcher.FRAGMENT) ? Fragmenter.split(resp, config.maxRequestBytes())
