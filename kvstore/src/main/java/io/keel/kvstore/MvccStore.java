@@ -303,8 +303,8 @@ public final class MvccStore implements AutoCloseable {
    * Committed events with revisions in [fromRev, toRev] (toRev is capped at the current revision), in revision
    * order, for watchers catching up. Stops on a revision boundary once {@code maxEvents} are collected (a
    * single revision is never split, so one large revision may exceed it). With {@code withPrevKv}, each
-   * event carries the key's previous value when it is still stored (as in etcd, best effort near the compact
-   * revision). Throws COMPACTED if fromRev is below the compact revision. Any thread.
+   * event carries the key's value at its mod_revision - 1 unless that revision is compacted (etcd's watch rule;
+   * the same as {@link #withPrevKv} gives a live event). Throws COMPACTED if fromRev is below the compact revision. Any thread.
    */
   public List<Event> events(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
     return life.reading(() -> StoreReads.events(this, fromRev, toRev, withPrevKv, maxEvents));
