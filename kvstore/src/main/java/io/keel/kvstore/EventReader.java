@@ -19,6 +19,7 @@ final class EventReader {
 
   static List<Event> read(MvccStore store, long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
     List<Event> out = new ArrayList<>();
+    long compact = store.compactRev;
     byte[] upper = Revisions.lowerBound(toRev + 1);
     Snapshot snap = store.db().getSnapshot();
     try (ReadOptions ro = new ReadOptions().setSnapshot(snap);
@@ -41,7 +42,7 @@ final class EventReader {
         } else {
           ev.setType(Event.EventType.PUT).setKv(kv);
         }
-        if (withPrevKv) {
+        if (withPrevKv && main - 1 >= compact) { // etcd: prev_kv read at main - 1; none once compacted
           KeyValue prev = previous(store, ro, kv, main, Revisions.sub(k));
           if (prev != null) {
             ev.setPrevKv(prev);

@@ -232,6 +232,30 @@ final class KeyHistory {
     return n == 0 ? -1 : rev(last, n - 1);
   }
 
+  /**
+   * create_revision of the key's live value (the created revision of its last generation), as stored in that
+   * value's KeyValue; the caller checked {@link #latest} {@code >= 0}. Lets a put skip reading the previous value.
+   */
+  static long liveCreated(long[] rec) {
+    if (isShort(rec)) {
+      return rec[0]; // {main}, {main, sub}: created = main; {created, ver, main, sub}: created first
+    }
+    return created(rec, lastGeneration(rec));
+  }
+
+  /** version of the key's live value (the version of its last generation's latest revision); key must be live. */
+  static long liveVersion(long[] rec) {
+    switch (rec.length) {
+      case 1:
+      case 2:
+        return 1;
+      case 4:
+        return rec[1];
+      default:
+        return ver(rec, lastGeneration(rec));
+    }
+  }
+
   /** etcd keyIndex.doCompact's generation choice: index (in gens) of the first generation alive after atRev. */
   private static int compactGeneration(long[] rec, int[] gens, long atRev) {
     int genIdx = 0;

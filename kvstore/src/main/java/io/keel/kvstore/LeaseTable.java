@@ -118,11 +118,15 @@ public final class LeaseTable {
     }
   }
 
-  /** Follows one committed revision: puts attach (and move) keys, deletes detach them. */
+  /**
+   * Follows one committed revision: puts attach (and move) keys, deletes detach them. The key's lease before the
+   * revision is this table's own record of it (etcd's lessor keeps the same item map), so events need no prev_kv.
+   * Called for every committed revision in order, so the record is always that of the key's latest value.
+   */
   void onCommitted(List<Event> events) {
     for (Event e : events) {
       ByteString key = e.getKv().getKey();
-      long before = e.hasPrevKv() ? e.getPrevKv().getLease() : 0;
+      long before = leaseByKey.getOrDefault(key, 0L);
       long after = e.getType() == Event.EventType.PUT ? e.getKv().getLease() : 0;
       if (before != after) {
         detach(key, before);

@@ -303,11 +303,32 @@ public final class MvccStore implements AutoCloseable {
    * Committed events with revisions in [fromRev, toRev] (toRev is capped at the current revision), in revision
    * order, for watchers catching up. Stops on a revision boundary once {@code maxEvents} are collected (a
    * single revision is never split, so one large revision may exceed it). With {@code withPrevKv}, each
-   * event carries the key's previous value when it is still stored (as in etcd, best effort near the compact
-   * revision). Throws COMPACTED if fromRev is below the compact revision. Any thread.
+   * event carries the key's value at its mod_revision - 1 unless that revision is compacted (etcd's watch rule;
+   * the same as {@link #withPrevKv} gives a live event). Throws COMPACTED if fromRev is below the compact revision. Any thread.
    */
   public List<Event> events(long fromRev, long toRev, boolean withPrevKv, int maxEvents) {
     return life.reading(() -> StoreReads.events(this, fromRev, toRev, withPrevKv, maxEvents));
+  }
+
+  /**
+   * The value {@code key} had just before revision {@code modRevision} (as of {@code modRevision - 1}), or null
+   * if it did not exist then or that revision is compacted: what etcd's watch server reads for a watcher with
+   * prev_kv, since committed events carry none. Any thread.
+   */
+  public KeyValue previousKv(com.google.protobuf.ByteString key, long modRevision) {
+    return life.reading(() -> StoreReads.previousKv(this, key, modRevision));
+  }
+
+  /**
+   * {@code ev} with its prev_kv filled in by {@link #previousKv} (the same event if it is a create, already has
+   * one, or the previous value is gone). Any thread.
+   */
+  public Event withPrevKv(Event ev) {
+    if (ev.hasPrevKv() || (ev.getType() == Event.EventType.PUT && ev.getKv().getVersion() == 1)) {
+      return ev; // etcd's IsCreateEvent: a created key has no previous value
+    }
+    KeyValue prev = previousKv(ev.getKv().getKey(), ev.getKv().getModRevision());
+    return prev == null ? ev : ev.toBuilder().setPrevKv(prev).build();
   }
 
   /** The latest committed revision (1 for a fresh store). */

@@ -62,6 +62,18 @@ final class Ranges {
     return h;
   }
 
+  /** The keys visible (live) at atRev in [key, end), in order, each a private copy; reads only the index. */
+  static List<byte[]> liveKeys(KeyIndex index, byte[] key, byte[] end, long atRev) {
+    List<byte[]> out = new ArrayList<>();
+    index.scan(key, end, (page, slot, rec) -> {
+      if (KeyHistory.find(rec, atRev) >= 0) {
+        out.add(page.key(slot));
+      }
+      return true;
+    });
+    return out;
+  }
+
   /** Reads all KVs visible at atRev in [key, end). */
   static List<KeyValue> kvs(KeyIndex index, ValueReader values, byte[] key, byte[] end, long atRev) {
     Hits h = collect(index, key, end, atRev, 0);

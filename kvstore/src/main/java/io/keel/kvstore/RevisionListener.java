@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Notified on the writer thread after each committed revision, with that revision's events in sub-revision
- * order (each with prev_kv set when the key existed). Must not block: hand off to another thread.
+ * order. Events carry no prev_kv (the write path does not read previous values): a watcher that wants it reads
+ * it with {@link MvccStore#withPrevKv}, as etcd's watch server does. Must not block: hand off to another thread.
  */
 @FunctionalInterface
 public interface RevisionListener {

@@ -1,10 +1,12 @@
 package io.keel.kvstore;
 
+import com.google.protobuf.ByteString;
 import io.keel.proto.etcdserverpb.HashKVResponse;
 import io.keel.proto.etcdserverpb.RangeRequest;
 import io.keel.proto.etcdserverpb.RangeResponse;
 import io.keel.proto.etcdserverpb.ResponseHeader;
 import io.keel.proto.mvccpb.Event;
+import io.keel.proto.mvccpb.KeyValue;
 import java.util.List;
 
 /**
@@ -79,5 +81,24 @@ final class StoreReads {
       throw EtcdError.COMPACTED.exception(); // a compaction overtook this read
     }
     return out;
+  }
+
+  /** See {@link MvccStore#previousKv}: etcd's Range of one key at modRevision - 1, null where that fails. */
+  static KeyValue previousKv(MvccStore store, ByteString key, long modRevision) {
+    long at = modRevision - 1;
+    long compact = store.compactRev;
+    if (at < 1 || at < compact || at > store.currentRev) {
+      return null; // etcd: ErrCompacted (or a future revision) -> the event goes out without prev_kv
+    }
+    long[] rec = store.index().get(key.toByteArray());
+    int pos = rec == null ? -1 : KeyHistory.find(rec, at);
+    if (pos < 0) {
+      return null;
+    }
+    KeyValue kv = store.readCommitted(KeyHistory.mainAt(rec, pos), KeyHistory.subAt(rec, pos));
+    if (kv == null || at < store.compactRev) {
+      return null; // a compaction overtook the read
+    }
+    return kv;
   }
 }

@@ -137,7 +137,7 @@ final class TxnEngine {
         checkPuts(d.nested.get(nested++), tw);
       } else if (op.hasRequestPut()) {
         PutRequest p = op.getRequestPut();
-        if ((p.getIgnoreValue() || p.getIgnoreLease()) && tw.latest(p.getKey()) == null) {
+        if ((p.getIgnoreValue() || p.getIgnoreLease()) && !tw.isLive(p.getKey())) {
           throw EtcdError.KEY_NOT_FOUND.exception();
         }
         if (p.getLease() != 0 && !store.leaseExists(p.getLease())) {

@@ -1,6 +1,7 @@
 package io.keel.kvstore;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.keel.proto.etcdserverpb.DeleteRangeRequest;
 import io.keel.proto.etcdserverpb.DeleteRangeResponse;
 import io.keel.proto.etcdserverpb.PutRequest;
@@ -76,22 +77,30 @@ final class WriteTxn implements ValueReader, AutoCloseable {
     return Ranges.range(store.index(), this, r, readRev(), store.compactRevisionRaw());
   }
 
-  /** The live KV of key at the latest revision (including this txn's writes), or null. */
-  KeyValue latest(ByteString key) {
+  /** Whether key is live at the latest revision (including this txn's writes); reads only the index. */
+  boolean isLive(ByteString key) {
     long[] rec = store.index().get(key.toByteArray());
-    if (rec == null) {
-      return null;
-    }
-    int pos = KeyHistory.latest(rec);
-    return pos < 0 ? null : Ranges.mustRead(this, KeyHistory.mainAt(rec, pos), KeyHistory.subAt(rec, pos));
+    return rec != null && KeyHistory.latest(rec) >= 0;
   }
 
-  /** etcd applier Put inside a write txn; preconditions (lease, ignore_*) are checked by the caller. */
+  /**
+   * etcd applier Put inside a write txn; preconditions (lease, ignore_*) are checked by the caller. The previous
+   * value is read only when the request needs it (prev_kv, ignore_value, ignore_lease): create_revision and
+   * version come from the key's index record, the old lease is the {@link LeaseTable}'s business, and the event
+   * carries no prev_kv (watchers that want it fetch it, as etcd's watch server does).
+   */
   PutResponse put(PutRequest p) {
-    KeyValue prev = latest(p.getKey());
-    if ((p.getIgnoreValue() || p.getIgnoreLease()) && prev == null) {
+    byte[] key = p.getKey().toByteArray();
+    KeyIndex index = store.index();
+    long[] before = index.get(key);
+    int pos = before == null ? -1 : KeyHistory.latest(before);
+    boolean live = pos >= 0;
+    boolean needPrev = p.getPrevKv() || p.getIgnoreValue() || p.getIgnoreLease();
+    if ((p.getIgnoreValue() || p.getIgnoreLease()) && !live) {
       throw EtcdError.KEY_NOT_FOUND.exception();
     }
+    KeyValue prev = needPrev && live
+        ? Ranges.mustRead(this, KeyHistory.mainAt(before, pos), KeyHistory.subAt(before, pos)) : null;
     ByteString value = p.getIgnoreValue() ? prev.getValue() : p.getValue();
     long lease = p.getIgnoreLease() ? prev.getLease() : p.getLease();
     PutResponse.Builder resp = PutResponse.newBuilder();
@@ -99,61 +108,65 @@ final class WriteTxn implements ValueReader, AutoCloseable {
       resp.setPrevKv(prev);
     }
     long sub = changes();
-    byte[] key = p.getKey().toByteArray();
     KeyValue kv = KeyValue.newBuilder()
         .setKey(p.getKey())
-        .setCreateRevision(prev == null ? rev : prev.getCreateRevision())
+        .setCreateRevision(live ? KeyHistory.liveCreated(before) : rev)
         .setModRevision(rev)
-        .setVersion(prev == null ? 1 : prev.getVersion() + 1)
+        .setVersion(live ? KeyHistory.liveVersion(before) + 1 : 1)
         .setValue(value)
         .setLease(lease)
         .build();
+    if (prev != null && (prev.getCreateRevision() != kv.getCreateRevision()
+        || prev.getVersion() + 1 != kv.getVersion())) {
+      throw new IllegalStateException("index record of " + p.getKey().toStringUtf8() + " disagrees with its value "
+          + prev.getModRevision() + ": created " + prev.getCreateRevision() + " version " + prev.getVersion());
+    }
     try {
       batch.put(store.keyColumn(), Revisions.toBytes(rev, sub, false), kv.toByteArray());
     } catch (RocksDBException e) {
       throw new KvStorageException("write batch put", e);
     }
-    KeyIndex index = store.index();
-    long[] before = index.get(key);
     undo.putIfAbsent(p.getKey(), before);
     index.put(key, KeyHistory.put(before, rev, sub));
     pending.put(sub, kv);
-    Event.Builder ev = Event.newBuilder().setType(Event.EventType.PUT).setKv(kv);
-    if (prev != null) {
-      ev.setPrevKv(prev);
-    }
-    events.add(ev.build());
+    events.add(Event.newBuilder().setType(Event.EventType.PUT).setKv(kv).build());
     return resp.setHeader(ResponseHeader.newBuilder().setRevision(rev)).build();
   }
 
-  /** etcd applier DeleteRange inside a write txn. */
+  /**
+   * etcd applier DeleteRange inside a write txn. The keys come from the index; their values are read only for
+   * prev_kv in the response. DELETE events carry no prev_kv (fetched on demand by watchers that want it).
+   */
   DeleteRangeResponse deleteRange(DeleteRangeRequest dr) {
     byte[] end = Ranges.scanEnd(dr.getRangeEnd());
-    List<KeyValue> prevs = Ranges.kvs(store.index(), this, dr.getKey().toByteArray(), end, rev);
+    KeyIndex index = store.index();
+    List<byte[]> keys = Ranges.liveKeys(index, dr.getKey().toByteArray(), end, rev);
     DeleteRangeResponse.Builder resp = DeleteRangeResponse.newBuilder();
     if (dr.getPrevKv()) {
+      List<KeyValue> prevs = Ranges.kvs(index, this, dr.getKey().toByteArray(), end, rev);
+      if (prevs.size() != keys.size()) {
+        throw new IllegalStateException("delete range read " + prevs.size() + " values for " + keys.size() + " keys");
+      }
       resp.addAllPrevKvs(prevs);
     }
-    KeyIndex index = store.index();
-    for (KeyValue prev : prevs) {
+    for (byte[] key : keys) {
       long sub = changes();
-      KeyValue tomb = KeyValue.newBuilder().setKey(prev.getKey()).build();
+      ByteString k = UnsafeByteOperations.unsafeWrap(key); // a private copy from the index
+      KeyValue tomb = KeyValue.newBuilder().setKey(k).build();
       try {
         batch.put(store.keyColumn(), Revisions.toBytes(rev, sub, true), tomb.toByteArray());
       } catch (RocksDBException e) {
         throw new KvStorageException("write batch delete", e);
       }
-      byte[] key = prev.getKey().toByteArray();
       long[] before = index.get(key);
-      undo.putIfAbsent(prev.getKey(), before);
+      undo.putIfAbsent(k, before);
       index.put(key, KeyHistory.tombstone(before, rev, sub));
       events.add(Event.newBuilder()
           .setType(Event.EventType.DELETE)
-          .setKv(KeyValue.newBuilder().setKey(prev.getKey()).setModRevision(rev))
-          .setPrevKv(prev)
+          .setKv(KeyValue.newBuilder().setKey(k).setModRevision(rev))
           .build());
     }
-    resp.setDeleted(prevs.size());
+    resp.setDeleted(keys.size());
     resp.setHeader(ResponseHeader.newBuilder().setRevision(changes() > 0 ? rev : beginRev));
     return resp.build();
   }

@@ -76,11 +76,7 @@ class ModelPropertyTest {
           .setCreateRevision(prev == null ? newRev : prev.getCreateRevision())
           .setVersion(prev == null ? 1 : prev.getVersion() + 1).build();
       history.computeIfAbsent(key, k -> new ArrayList<>()).add(kv);
-      Event.Builder e = Event.newBuilder().setType(Event.EventType.PUT).setKv(kv);
-      if (prev != null) {
-        e.setPrevKv(prev);
-      }
-      pendingEvents.add(e.build());
+      pendingEvents.add(Event.newBuilder().setType(Event.EventType.PUT).setKv(kv).build()); // no prev_kv: on demand
     }
 
     int delete(ByteString key, ByteString end, long newRev) {
@@ -88,9 +84,16 @@ class ModelPropertyTest {
       for (KeyValue prev : live) {
         KeyValue tomb = KeyValue.newBuilder().setKey(prev.getKey()).setModRevision(newRev).build();
         history.get(prev.getKey()).add(tomb);
-        pendingEvents.add(Event.newBuilder().setType(Event.EventType.DELETE).setKv(tomb).setPrevKv(prev).build());
+        pendingEvents.add(Event.newBuilder().setType(Event.EventType.DELETE).setKv(tomb).build());
       }
       return live.size();
+    }
+
+    /** etcd's watch prev_kv for an event: the key's value at mod_revision - 1, none if compacted or absent. */
+    Event withPrev(Event e) {
+      long at = e.getKv().getModRevision() - 1;
+      KeyValue prev = at < compactRev ? null : at(e.getKv().getKey(), at);
+      return prev == null ? e : e.toBuilder().setPrevKv(prev).build();
     }
   }
 
@@ -143,10 +146,24 @@ class ModelPropertyTest {
           ByteString k = key(r);
           ByteString v = ByteString.copyFromUtf8("v" + r.nextInt(5));
           KeyValue prev = m.at(k, m.rev);
-          var resp = s.put(PutRequest.newBuilder().setKey(k).setValue(v).setPrevKv(true).build(), step + 1);
-          m.put(k, v, newRev);
-          m.rev = newRev;
-          assertThat(resp.hasPrevKv() ? resp.getPrevKv() : null).isEqualTo(prev);
+          boolean wantPrev = r.nextBoolean();
+          boolean ignoreValue = r.nextInt(6) == 0;
+          PutRequest.Builder p = PutRequest.newBuilder().setKey(k).setPrevKv(wantPrev);
+          if (ignoreValue) {
+            p.setIgnoreValue(true);
+          } else {
+            p.setValue(v);
+          }
+          if (ignoreValue && prev == null) {
+            MvccStore cur = s;
+            assertThatThrownBy(() -> cur.put(p.build(), 0)).isInstanceOf(EtcdException.class)
+                .extracting(x -> ((EtcdException) x).error()).isEqualTo(EtcdError.KEY_NOT_FOUND);
+          } else {
+            var resp = s.put(p.build(), step + 1);
+            m.put(k, ignoreValue ? prev.getValue() : v, newRev);
+            m.rev = newRev;
+            assertThat(resp.hasPrevKv() ? resp.getPrevKv() : null).isEqualTo(wantPrev ? prev : null);
+          }
         } else if (kind < 55) {
           ByteString k = key(r);
           ByteString e = end(r, k);
@@ -257,12 +274,19 @@ class ModelPropertyTest {
   private static void checkHistory(MvccStore s, Model m, List<Event> events, List<Long> eventRevs) {
     long from = Math.max(2, m.compactRev + 1);
     List<Event> expected = new ArrayList<>();
+    List<Event> expectedPlain = new ArrayList<>();
     for (int i = 0; i < events.size(); i++) {
       if (eventRevs.get(i) >= from) {
-        expected.add(events.get(i));
+        assertThat(events.get(i).hasPrevKv()).as("live events carry no prev_kv").isFalse();
+        Event withPrev = m.withPrev(events.get(i));
+        expected.add(withPrev);
+        expectedPlain.add(events.get(i));
+        // the live path's on-demand read (watchers with prev_kv) gives what the catch-up read gives
+        assertThat(s.withPrevKv(events.get(i))).isEqualTo(withPrev);
       }
     }
     assertThat(s.events(from, Long.MAX_VALUE, true, Integer.MAX_VALUE)).isEqualTo(expected);
+    assertThat(s.events(from, Long.MAX_VALUE, false, Integer.MAX_VALUE)).isEqualTo(expectedPlain);
   }
 
   private static void check(MvccStore s, Model m, Random r) {

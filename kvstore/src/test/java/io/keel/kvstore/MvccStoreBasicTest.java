@@ -118,7 +118,8 @@ class MvccStoreBasicTest {
     Event e = seen.get(3);
     assertThat(e.getType()).isEqualTo(Event.EventType.DELETE);
     assertThat(e.getKv()).isEqualTo(KeyValue.newBuilder().setKey(b("p/1")).setModRevision(5).build());
-    assertThat(e.getPrevKv().getValue()).isEqualTo(b("x"));
+    assertThat(e.hasPrevKv()).as("events carry no prev_kv; watchers read it on demand").isFalse();
+    assertThat(store.withPrevKv(e).getPrevKv().getValue()).isEqualTo(b("x"));
     assertThat(keys(store.range(range("\0", "\0")))).containsExactly("q");
   }
 

@@ -308,13 +308,13 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     if (touched.isEmpty()) {
       return;
     }
-    // shared by every watcher of this revision: one header, and each event without prev_kv built once
+    // shared by every watcher of this revision: one header, and each event with prev_kv read and built once
     ResponseHeader header = headers.apply(r.revision);
-    Map<Event, Event> stripped = new IdentityHashMap<>();
+    Map<Event, Event> withPrev = new IdentityHashMap<>();
     for (Watcher w : touched) {
       List<Event> evs = w.scratch;
       w.scratch = null;
-      if (!deliver(w, r.revision, evs, header, stripped)) {
+      if (!deliver(w, r.revision, evs, header, withPrev)) {
         toCatchUp(w, r.revision);
         metrics.slowTransitions.increment();
       }
@@ -322,18 +322,33 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   }
 
   /**
-   * Queues one response with {@code evs} (all of this watcher's events up to {@code rev}); false if backed up.
-   * {@code header} is the revision's header; {@code stripped} caches events without their prev_kv.
+   * Queues one response with {@code evs} (all of this watcher's events up to {@code rev}); false if backed up
+   * (or its prev_kv could not be read).
+   * {@code header} is the revision's header; {@code withPrev} caches events with their prev_kv, which committed
+   * events do not carry: read from the store on demand (etcd's watch server does the same, at mod_revision - 1).
    */
-  private boolean deliver(Watcher w, long rev, List<Event> evs, ResponseHeader header, Map<Event, Event> stripped) {
+  private boolean deliver(Watcher w, long rev, List<Event> evs, ResponseHeader header, Map<Event, Event> withPrev) {
     if (rev < w.nextRev || !w.has(Watcher.SYNCED)) {
       throw new IllegalStateException("watcher " + w.id + " at " + w.nextRev + " offered revision " + rev);
     }
     WatchResponse.Builder b = WatchResponse.newBuilder().setHeader(header).setWatchId(w.id);
     boolean prev = w.has(Watcher.PREV_KV);
     for (Event ev : evs) {
-      b.addEvents(prev || !ev.hasPrevKv() ? ev
-          : stripped.computeIfAbsent(ev, e -> e.toBuilder().clearPrevKv().build()));
+      if (ev.hasPrevKv()) {
+        throw new IllegalStateException("committed event at " + rev + " carries prev_kv");
+      }
+      if (!prev) {
+        b.addEvents(ev);
+        continue;
+      }
+      try {
+        b.addEvents(withPrev.computeIfAbsent(ev, store::withPrevKv));
+      } catch (RuntimeException e) {
+        // the store could not be read (closing, restoring, I/O): nothing of this revision went out, so the
+        // watcher catches up from the store's history from this revision on instead of skipping it
+        LOG.warn("watcher {}: prev_kv read at revision {} failed; it catches up from the store", w.id, rev, e);
+        return false;
+      }
     }
     WatchResponse resp = b.build();
     List<WatchResponse> parts = w.has(Watcher.FRAGMENT) ? Fragmenter.split(resp, config.maxRequestBytes())

@@ -121,6 +121,32 @@ class WatchHubTest {
   }
 
   @Test
+  void livePrevKvIsReadOnDemandForWatchersThatAskedForIt() {
+    fixture(HubFixture.smallConfig());
+    f.put("p/a", "0");
+    CollectingSink sink = new CollectingSink();
+    Session s = f.hub.open(sink);
+    f.hub.create(s, prefix("p/").setPrevKv(true).setWatchId(1).build());
+    f.hub.create(s, prefix("p/").setWatchId(2).build());
+    f.hub.create(s, prefix("p/").setPrevKv(true).setWatchId(3).build());
+    awaitCount(sink, 3);
+    f.put("p/a", "1"); // update: prev p/a=0
+    f.put("p/b", "1"); // create: no prev
+    f.store.deleteRange(DeleteRangeRequest.newBuilder().setKey(b("p/")).setRangeEnd(b("p0")).build(), 0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> events(sink, 1).size() == 4
+        && events(sink, 2).size() == 4 && events(sink, 3).size() == 4);
+    List<Event> withPrev = events(sink, 1);
+    assertThat(withPrev.get(0).getPrevKv().getValue()).isEqualTo(b("0"));
+    assertThat(withPrev.get(1).hasPrevKv()).as("a create has no previous value").isFalse();
+    assertThat(withPrev.get(2).getPrevKv().getValue()).as("delete of p/a").isEqualTo(b("1"));
+    assertThat(withPrev.get(3).getPrevKv().getKey()).as("delete of p/b").isEqualTo(b("p/b"));
+    assertThat(withPrev.get(3).getPrevKv().getModRevision()).isEqualTo(withPrev.get(1).getKv().getModRevision());
+    assertThat(events(sink, 3)).as("two prev_kv watchers see the same events").isEqualTo(withPrev);
+    assertThat(events(sink, 2)).as("no prev_kv unless asked").noneMatch(Event::hasPrevKv)
+        .isEqualTo(withPrev.stream().map(e -> e.toBuilder().clearPrevKv().build()).toList());
+  }
+
+  @Test
   void txnEventsOfOneRevisionArriveInOneResponse() {
     fixture(HubFixture.smallConfig());
     CollectingSink sink = new CollectingSink();
