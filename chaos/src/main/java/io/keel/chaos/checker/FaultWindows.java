@@ -8,9 +8,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * When faults were active, from a run's nemesis events: a {@code start-<name>} opens a window, the next
- * {@code stop-<name>} (recorded once the heal completed, e.g. the restarted members are up) closes it; a window
- * never closed lasts to the end of the history. Checkers use it where a guarantee is conditional on the cluster
+ * When faults were active, from a run's nemesis events: a {@code start-<name>} (stamped when the injection
+ * began) opens a window, and so does an {@code error-<name>} (a failed injection or heal may have acted in
+ * part); the next {@code stop-<name>} (recorded once the heal completed, e.g. the restarted members are up)
+ * closes it; a window never closed lasts to the end of the history. Checkers use it where a guarantee is conditional on the cluster
  * having a leader, e.g. lease expiry: etcd expires leases only on a leader, and a new leader renews every lease's
  * full TTL.
  */
@@ -38,8 +39,8 @@ public final class FaultWindows {
       if (!e.isNemesis()) {
         continue;
       }
-      if (e.f().startsWith("start-")) {
-        open.putIfAbsent(e.f().substring("start-".length()), e.timeNanos());
+      if (e.f().startsWith("start-") || e.f().startsWith("error-")) {
+        open.putIfAbsent(e.f().substring(e.f().indexOf('-') + 1), e.timeNanos());
       } else if (e.f().startsWith("stop-")) {
         String name = e.f().substring("stop-".length());
         Long start = open.remove(name);

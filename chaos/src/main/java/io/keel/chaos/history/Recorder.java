@@ -54,11 +54,18 @@ public final class Recorder {
     events.add(completion.at(System.nanoTime() - startNanos));
   }
 
-  /** Records a nemesis event (fault start or stop) with a detail. */
-  public synchronized void nemesis(String f, String detail) {
+  /** Records a nemesis event (fault start or stop) with a detail, now. */
+  public void nemesis(String f, String detail) {
+    nemesisAt(f, detail, System.nanoTime());
+  }
+
+  /**
+   * Records a nemesis event that took effect at {@code nanoTime} (System.nanoTime), e.g. a fault start stamped
+   * with when its injection began: the fault may act from then on, though its description is known only later.
+   */
+  public synchronized void nemesisAt(String f, String detail, long nanoTime) {
     if (events.size() + inFlight < maxEvents) {
-      events.add(new Op(Op.NEMESIS, Op.Type.INFO, f, null, null, null, null, System.nanoTime() - startNanos,
-          detail));
+      events.add(new Op(Op.NEMESIS, Op.Type.INFO, f, null, null, null, null, nanoTime - startNanos, detail));
     }
   }
 

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Mixes nemeses over a run: quiet for {@code quietMs}, then one randomly chosen nemesis's fault for
  * {@code faultMs}, healed, and again until the deadline. Every start and stop is recorded in the history as a
- * nemesis event ({@code start-<name>} / {@code stop-<name>}); a failed injection is recorded too and the run
+ * nemesis event ({@code start-<name>} stamped when the injection began, {@code stop-<name>} when the heal
+ * completed, so the two bound every moment the fault may act); a failed injection is recorded too and the run
  * goes on. On exit every nemesis is healed.
  */
 public final class Schedule implements Runnable {
@@ -48,13 +49,14 @@ public final class Schedule implements Runnable {
       while (remainingMs() > quietMs + faultMs / 2) {
         Thread.sleep(quietMs);
         Nemesis n = nemeses.get(rnd.nextInt(nemeses.size()));
+        long began = System.nanoTime();
         try {
           String what = n.start(cluster, rnd);
           faultsInjected++;
-          recorder.nemesis("start-" + n.name(), what);
+          recorder.nemesisAt("start-" + n.name(), what, began);
           LOG.info("nemesis: {}", what);
         } catch (Exception e) {
-          recorder.nemesis("error-" + n.name(), e.toString());
+          recorder.nemesisAt("error-" + n.name(), e.toString(), began);
           LOG.warn("nemesis {} failed to start: {}", n.name(), e.toString());
         }
         Thread.sleep(Math.max(0, Math.min(faultMs, remainingMs() - 1000)));

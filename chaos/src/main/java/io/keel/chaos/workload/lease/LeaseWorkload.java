@@ -229,12 +229,14 @@ public final class LeaseWorkload implements Workload {
   }
 
   /**
-   * Waits until every lease's deadline has passed (last activity + TTL + slack), lets the watcher catch up,
-   * then reads every key left under the prefix (retried on every member, bounded).
+   * Waits until every lease's deadline has passed (TTL + slack after the last activity, and after now: finish
+   * runs once every fault is healed, and a leader elected after the heal renews every lease's full TTL), lets
+   * the watcher catch up, then reads every key left under the prefix (retried on every member, bounded).
    */
   @Override
   public void finish(DockerCluster cluster) throws InterruptedException {
-    long waitNanos = lastActivity + (TTL_SECONDS * 1000 + SLACK_MS) * 1_000_000L - System.nanoTime();
+    long waitNanos = Math.max(lastActivity, System.nanoTime()) + (TTL_SECONDS * 1000 + SLACK_MS) * 1_000_000L
+        - System.nanoTime();
     if (waitNanos > 0) {
       Thread.sleep(waitNanos / 1_000_000 + 1);
     }

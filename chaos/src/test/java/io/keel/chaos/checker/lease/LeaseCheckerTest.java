@@ -165,6 +165,16 @@ class LeaseCheckerTest {
   }
 
   @Test
+  void aKeyAtAFinalReadInsideAFaultExtendedDeadlineIsNotAnAnomaly() {
+    keptAlive();
+    fault(3500, 58_000); // healed at 58 s: a new leader renews the lease to ~61 s
+    finalRead(List.of(KEYS.get(1))); // at 60 s
+    Findings r = check();
+    assertThat(r.verdict()).as(r.describe()).isEqualTo(Verdict.VALID);
+    assertThat(r.facts()).containsEntry("keys at the final read before their lease's deadline + slack", "1");
+  }
+
+  @Test
   void aKeyLeftAtTheFinalReadIsCaught() {
     keptAlive();
     finalRead(List.of(KEYS.get(1)));
