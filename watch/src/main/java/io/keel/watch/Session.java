@@ -178,7 +178,10 @@ public final class Session {
     } finally {
       draining.set(false);
     }
-    if (more || (closing != null && !closed && !closing.isOk()) || (!outbound.isEmpty() && sink.isReady())) {
+    // A terminate() that came while this drain ran found it draining and scheduled nothing: close here. A failing
+    // close goes at once; a half-close once the queue is empty (else the transport's onReady drains the rest).
+    boolean toClose = closing != null && !closed && (!closing.isOk() || outbound.isEmpty());
+    if (more || toClose || (!outbound.isEmpty() && sink.isReady())) {
       scheduleDrain();
     }
   }
