@@ -59,7 +59,8 @@ class MembershipTest {
       int learner = c.addMember(c.other(leader), true);
       // MemberList is served from the member's applied state (not linearizable, as in etcd 3.4); the proposer
       // answered once it applied the change, the leader may apply it a moment later.
-      await().atMost(Duration.ofSeconds(10)).until(() -> members(c, leader).size() == 4);
+      int lead = leader;
+      await().atMost(Duration.ofSeconds(10)).until(() -> members(c, lead).size() == 4);
       Map<Long, Member> listed = members(c, leader);
       assertThat(listed).hasSize(4);
       Member added = listed.values().stream().filter(Member::getIsLearner).findFirst().orElseThrow();
