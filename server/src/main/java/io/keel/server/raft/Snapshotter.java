@@ -34,6 +34,8 @@ final class Snapshotter {
   static final int KEEP = 2;
   /** Longest the loop waits for a background pre-flush before checkpointing anyway (the checkpoint flushes). */
   static final long MAX_PREFLUSH_WAIT_MS = 10_000;
+  /** Entry data kept in memory after a snapshot for lagging followers, at most (besides the entry-count bound). */
+  static final long MAX_CATCH_UP_BYTES = 64L << 20;
 
   private final SnapshotStore snaps;
   private final MvccStore store;
@@ -132,7 +134,8 @@ final class Snapshotter {
       SnapshotStore.writeMeta(tmp, meta);
       StoreCheckpoint.move(tmp, snaps.dir(index));
       long t2 = System.nanoTime();
-      log.snapshotTaken(index, confState.get(), meta.toByteArray(), catchUpEntries, store.appliedIndex());
+      log.snapshotTaken(index, confState.get(), meta.toByteArray(), catchUpEntries, MAX_CATCH_UP_BYTES,
+          store.appliedIndex());
       long t3 = System.nanoTime();
       snaps.retain(KEEP);
       LOG.debug("snapshot {}: checkpoint {} ms, describe and move {} ms, log compaction {} ms, retain {} ms",
