@@ -3,7 +3,11 @@ package io.keel.server.raft;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -11,19 +15,48 @@ import java.util.concurrent.atomic.AtomicLong;
  * a counter seeded from the clock below, so they stay unique across restarts (as etcd's idutil does). A waiter
  * that is not applied within the request timeout fails with etcd's "request timed out"; the entry may still be
  * applied later, which is exactly the uncertainty etcd's clients are told about.
+ *
+ * <p>Deadlines are kept in registration order (the timeout is the same for all) and swept by one timer thread every
+ * {@link #SWEEP_MS}, instead of one scheduled timer per request (a JDK scheduler entry, a canceller and a
+ * callback per write on the hot path). The sweep does not depend on the Raft loop: a stuck loop still times out.
+ * The deadline queue holds at most the requests registered within one timeout.
  */
-final class Proposals {
+final class Proposals implements AutoCloseable {
+  static final long SWEEP_MS = 50;
+
+  private record Deadline(long id, long atNanos) {}
+
   private final long idPrefix;
   private final AtomicLong counter;
   private final Map<Long, CompletableFuture<Object>> waiting = new ConcurrentHashMap<>();
   private final int maxPending;
-  private final long timeoutMs;
+  private final long timeoutNanos;
+  private final ConcurrentLinkedQueue<Deadline> deadlines = new ConcurrentLinkedQueue<>();
+  private final ScheduledExecutorService sweeper;
 
   Proposals(long memberId, int maxPending, long timeoutMs) {
     this.idPrefix = (memberId & 0xFFFFL) << 48;
     this.counter = new AtomicLong((System.currentTimeMillis() << 8) & 0xFFFF_FFFF_FFFFL);
     this.maxPending = maxPending;
-    this.timeoutMs = timeoutMs;
+    this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "keel-proposal-timeouts");
+      t.setDaemon(true);
+      return t;
+    });
+    sweeper.scheduleWithFixedDelay(this::expire, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Fails every waiter whose deadline passed with a {@link TimeoutException} ("request timed out"). */
+  void expire() {
+    long now = System.nanoTime();
+    for (Deadline d = deadlines.peek(); d != null && d.atNanos() - now <= 0; d = deadlines.peek()) {
+      deadlines.poll();
+      CompletableFuture<Object> f = waiting.remove(d.id());
+      if (f != null) {
+        f.completeExceptionally(new TimeoutException());
+      }
+    }
   }
 
   long nextId() {
@@ -37,7 +70,7 @@ final class Proposals {
     }
     CompletableFuture<Object> f = new CompletableFuture<>();
     waiting.put(id, f);
-    f.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, e) -> waiting.remove(id));
+    deadlines.add(new Deadline(id, System.nanoTime() + timeoutNanos));
     return f;
   }
 
@@ -66,5 +99,10 @@ final class Proposals {
 
   int pending() {
     return waiting.size();
+  }
+
+  @Override
+  public void close() {
+    sweeper.shutdownNow();
   }
 }

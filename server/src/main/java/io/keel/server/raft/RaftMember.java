@@ -291,7 +291,7 @@ public final class RaftMember implements AutoCloseable {
     if (!loop.offer(new RaftLoop.Propose(id, request.setId(id).build().toByteArray(), leaderTerm))) {
       proposals.fail(id, EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
-    return f.thenApply(r -> (T) r);
+    return (CompletableFuture<T>) (CompletableFuture<?>) f; // completed with the T the request's apply returns
   }
 
   /** Completes once a read here would be linearizable (ReadIndex confirmed by a quorum, applied up to it). */
@@ -402,6 +402,7 @@ public final class RaftMember implements AutoCloseable {
   public void close() {
     closed = true;
     loop.close();
+    proposals.close();
     transport.close();
     log.close();
   }
