@@ -308,11 +308,12 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
       lastRev = r.revision;
       return;
     }
-    lastRev = r.revision;
     if (synced.size() == 0) {
-      flushBatch(); // nothing can be pending (no synced watcher), but keep the batch bounds simple
+      flushBatch(); // nothing is batched without a synced watcher; flushed for clarity before lastRev moves
+      lastRev = r.revision;
       return;
     }
+    lastRev = r.revision;
     if (batchRevisions == 0) {
       batchStart = r.revision;
     }
