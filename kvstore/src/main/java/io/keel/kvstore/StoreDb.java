@@ -169,4 +169,13 @@ final class StoreDb implements ValueReader {
       throw new KvStorageException("defragment", e);
     }
   }
+
+  /** Flushes every column family's memtable to SST files and waits. Caller holds the store's read guard. */
+  void flushMemtables() {
+    try (org.rocksdb.FlushOptions o = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(o, List.of(defaultCf, keyCf, metaCf));
+    } catch (RocksDBException e) {
+      throw new KvStorageException("memtable flush", e);
+    }
+  }
 }

@@ -57,6 +57,10 @@ class MembershipTest {
       Set<String> acked = new HashSet<>(c.put(leader, 0, 300)); // past a snapshot: the learner may need one
 
       int learner = c.addMember(c.other(leader), true);
+      // MemberList is served from the member's applied state (not linearizable, as in etcd 3.4); the proposer
+      // answered once it applied the change, the leader may apply it a moment later.
+      int lead = leader;
+      await().atMost(Duration.ofSeconds(10)).until(() -> members(c, lead).size() == 4);
       Map<Long, Member> listed = members(c, leader);
       assertThat(listed).hasSize(4);
       Member added = listed.values().stream().filter(Member::getIsLearner).findFirst().orElseThrow();

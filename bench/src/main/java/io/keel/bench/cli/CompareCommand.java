@@ -62,7 +62,7 @@ public final class CompareCommand implements Callable<Integer> {
   long requestTimeoutMs;
 
   @Option(names = "--warmup-seconds", defaultValue = "10",
-      description = "Puts to each system before its first data point, for JIT and caches (default: ${DEFAULT-VALUE})")
+      description = "kv suite: puts at 1000 clients to each system before its first data point, for JIT and caches (default: ${DEFAULT-VALUE})")
   long warmupSeconds;
 
   @Option(names = "--watchers", split = ",", defaultValue = "1000,10000",

@@ -87,7 +87,9 @@ public final class CompareRunner {
       Map<String, String> endpoints, List<String> equivalentCommands) {}
 
   /** Upper bound of warm-up puts; the warm-up stops at whichever comes first, this or --warmup-seconds. */
-  private static final int WARMUP_MAX_PUTS = 1_000_000;
+  private static final int WARMUP_MAX_PUTS = 5_000_000;
+  /** Clients of the warm-up puts. */
+  private static final int WARMUP_CLIENTS = 1000;
 
   private final Settings settings;
   private final PrintStream log;
@@ -165,9 +167,12 @@ public final class CompareRunner {
     if (settings.warmupSeconds() == 0) {
       return;
     }
-    KvSuite.DataPoint warm = new KvSuite.DataPoint(KvSuite.Workload.PUT, 64, 7);
+    // At the heaviest put point's load (1000 clients): a JIT profile taken at 64 clients left Keel's JVMs
+    // recompiling for minutes once the 1000-client point began.
+    KvSuite.DataPoint warm = new KvSuite.DataPoint(KvSuite.Workload.PUT, WARMUP_CLIENTS, WARMUP_CLIENTS / 10);
     try (EtcdConnections conns = EtcdConnections.open(Endpoints.parseLoopback(endpoints), warm.conns(), false)) {
-      BenchResult r = BenchRun.run("warmup", system, Map.of(), new LoadConfig(64, 1, WARMUP_MAX_PUTS, settings.warmupSeconds(), 0),
+      BenchResult r = BenchRun.run("warmup", system, Map.of(),
+          new LoadConfig(WARMUP_CLIENTS, 1, WARMUP_MAX_PUTS, settings.warmupSeconds(), 0),
           warm.operation(conns, settings.requestTimeoutMs()), null, false);
       log.printf(Locale.ROOT, "warmed up %s: %d puts, %d errors%n", system, r.count(), r.errors());
     }

@@ -221,17 +221,38 @@ final class DurableLog implements AutoCloseable {
    * snapshot Raft sends to slow followers, then compaction of the in-memory log keeping {@code catchUpEntries}
    * for followers slightly behind, and release of WAL segments wholly before the snapshot (the store holds them).
    */
-  void snapshotTaken(long index, ConfState cs, byte[] data, long catchUpEntries, long storeApplied) {
+  void snapshotTaken(long index, ConfState cs, byte[] data, long catchUpEntries, long maxCatchUpBytes,
+      long storeApplied) {
     if (storeApplied < index) {
       throw new IllegalStateException("snapshot " + index + " is past the store's applied index " + storeApplied);
     }
     wal.markSnapshot(index, memory.term(index));
     memory.createSnapshot(index, cs, data);
-    long compactTo = index - catchUpEntries;
+    long compactTo = catchUpStart(index, catchUpEntries, maxCatchUpBytes) - 1;
     if (compactTo >= memory.firstIndex()) {
       memory.compact(compactTo);
     }
     wal.releaseBefore(index);
+  }
+
+  /**
+   * First entry kept in memory for followers that lag: at most {@code catchUpEntries} entries up to {@code index}
+   * whose data adds up to at most {@code maxBytes} (a follower further behind gets a snapshot).
+   */
+  private long catchUpStart(long index, long catchUpEntries, long maxBytes) {
+    long lo = Math.max(memory.firstIndex(), index - catchUpEntries + 1);
+    if (lo > index) {
+      return index + 1;
+    }
+    List<Entry> kept = memory.entries(lo, index + 1, Long.MAX_VALUE);
+    long bytes = 0;
+    for (int i = kept.size() - 1; i >= 0; i--) {
+      bytes += kept.get(i).dataLength();
+      if (bytes > maxBytes) {
+        return lo + i + 1;
+      }
+    }
+    return lo;
   }
 
   /**

@@ -46,7 +46,7 @@ class DurableLogSnapshotTest {
     AtomicLong markerSeen = new AtomicLong(-1);
     try (DurableLog log = open(m -> null)) {
       append(log, 2, 100);
-      log.snapshotTaken(80, ConfState.ofVoters(1), new byte[] {1}, 10, 100);
+      log.snapshotTaken(80, ConfState.ofVoters(1), new byte[] {1}, 10, Long.MAX_VALUE, 100);
       assertThat(log.snapshotIndex()).isEqualTo(80);
       assertThat(log.storage().firstIndex()).isEqualTo(71);
       assertThat(log.storage().lastIndex()).isEqualTo(100);
@@ -65,10 +65,23 @@ class DurableLogSnapshotTest {
   }
 
   @Test
+  void catchUpEntriesAreBoundedByTheirBytesToo() throws IOException {
+    try (DurableLog log = open(m -> null)) {
+      append(log, 2, 100); // one byte of data per entry
+      log.snapshotTaken(80, ConfState.ofVoters(1), new byte[] {1}, 50, 7, 100);
+      assertThat(log.storage().firstIndex()).as("7 entries of 1 byte kept before the snapshot").isEqualTo(74);
+      assertThat(log.storage().lastIndex()).isEqualTo(100);
+      append(log, 101, 200);
+      log.snapshotTaken(190, ConfState.ofVoters(1), new byte[] {1}, 3, Long.MAX_VALUE, 200);
+      assertThat(log.storage().firstIndex()).as("the entry bound still applies").isEqualTo(188);
+    }
+  }
+
+  @Test
   void aSnapshotPastTheStoresAppliedIndexIsRefusedBeforeAnythingIsReleased() throws IOException {
     try (DurableLog log = open(m -> null)) {
       append(log, 2, 100);
-      assertThatThrownBy(() -> log.snapshotTaken(90, ConfState.ofVoters(1), new byte[0], 0, 50))
+      assertThatThrownBy(() -> log.snapshotTaken(90, ConfState.ofVoters(1), new byte[0], 0, Long.MAX_VALUE, 50))
           .isInstanceOf(IllegalStateException.class).hasMessageContaining("applied index 50");
       assertThat(log.snapshotIndex()).isZero();
     }
