@@ -43,6 +43,10 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
 
   private record Rev(long revision, List<Event> events, boolean restored, long compactRevision) {}
 
+  /** Bounds of one batch of revisions delivered together (the added delay and the response size). */
+  static final int BATCH_MAX_REVISIONS = 32;
+  static final long BATCH_MAX_EVENT_BYTES = 128 * 1024;
+
   private final MvccStore store;
   private final WatchConfig config;
   private final LongFunction<ResponseHeader> headers;
@@ -65,6 +69,11 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
   private final Set<Session> sessions = new HashSet<>();
   /** Sessions that got responses in the current step; drained by the dispatcher at its end. */
   private final List<Session> toDrain = new ArrayList<>();
+  /** Revisions fanned out but not yet delivered (see {@link #dispatch}): their count, first revision, size. */
+  private int batchRevisions;
+  private long batchStart;
+  private long batchEventBytes;
+  private final List<Watcher> batchTouched = new ArrayList<>();
   private long lastRev;
   private long nextProgressNanos;
   private long nextCatchUpNanos;
@@ -239,9 +248,9 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     for (int i = 0; i < 256 && (r = revisions.poll()) != null; i++) {
       queuedRevisions.decrementAndGet();
       dispatch(r);
-      drainQueued(); // each revision goes out as soon as it is fanned out
       worked = true;
     }
+    flushBatch(); // whatever is batched goes out before the step ends
     if (revisions.isEmpty() && dropped.compareAndSet(true, false)) {
       long cur = store.currentRevision();
       if (cur > lastRev) {
@@ -273,8 +282,17 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
     toDrain.clear();
   }
 
+  /**
+   * Fans one revision out. Consecutive revisions that are ready together (a backlog behind the writer) are
+   * batched: each touched watcher collects its events of up to {@link #BATCH_MAX_REVISIONS} revisions (or
+   * {@link #BATCH_MAX_EVENT_BYTES} of events) and gets them in one response headed by the revision of its last
+   * event; whole revisions only, in order, so atomicity holds (etcd's catch-up also sends several revisions in
+   * one response). Without a backlog a
+   * batch is one revision and goes out at once.
+   */
   private void dispatch(Rev r) {
     if (r.restored) {
+      flushBatch();
       LOG.info("store restored at revision {} (compacted at {}): {} watchers re-sync from the store", r.revision,
           r.compactRevision, synced.size() + unsynced.size());
       allToCatchUp();
@@ -285,40 +303,71 @@ public final class WatchHub implements RevisionListener, AutoCloseable {
       return; // already covered (queued before the hub read the store's revision, or after a gap)
     }
     if (r.revision > lastRev + 1) {
+      flushBatch();
       allToCatchUp(); // revisions were dropped on overflow: the store has them
       lastRev = r.revision;
       return;
     }
-    lastRev = r.revision;
     if (synced.size() == 0) {
+      flushBatch(); // nothing is batched without a synced watcher; flushed for clarity before lastRev moves
+      lastRev = r.revision;
       return;
     }
-    List<Watcher> touched = new ArrayList<>();
+    lastRev = r.revision;
+    if (batchRevisions == 0) {
+      batchStart = r.revision;
+    }
+    batchRevisions++;
+    long rev = r.revision;
     for (Event ev : r.events) {
+      batchEventBytes += ev.getSerializedSize();
       synced.forEachMatch(ev.getKv().getKey(), w -> {
-        if (r.revision >= w.nextRev && w.wants(ev)) {
+        if (rev >= w.nextRev && w.wants(ev)) {
           if (w.scratch == null) {
             w.scratch = new ArrayList<>(2);
-            touched.add(w);
+            batchTouched.add(w);
           }
           w.scratch.add(ev);
         }
       });
     }
-    if (touched.isEmpty()) {
+    if (batchRevisions >= BATCH_MAX_REVISIONS || batchEventBytes >= BATCH_MAX_EVENT_BYTES || revisions.isEmpty()) {
+      flushBatch(); // no backlog (or the batch is full): send now
+    }
+  }
+
+  /** Delivers the batched revisions {@code batchStart..lastRev}: one response per touched watcher, then sends. */
+  private void flushBatch() {
+    if (batchRevisions == 0) {
       return;
     }
-    // shared by every watcher of this revision: one header, and each event with prev_kv read and built once
-    ResponseHeader header = headers.apply(r.revision);
-    Map<Event, Event> withPrev = new IdentityHashMap<>();
-    for (Watcher w : touched) {
-      List<Event> evs = w.scratch;
-      w.scratch = null;
-      if (!deliver(w, r.revision, evs, header, withPrev)) {
-        toCatchUp(w, r.revision);
-        metrics.slowTransitions.increment();
+    long from = batchStart;
+    batchRevisions = 0;
+    batchEventBytes = 0;
+    if (!batchTouched.isEmpty()) {
+      // shared by every watcher of this batch: one header per revision, and each event with prev_kv read and
+      // built once. A response is headed by its last event's revision, as etcd heads a live notification.
+      ResponseHeader[] header = new ResponseHeader[(int) (lastRev - from + 1)];
+      Map<Event, Event> withPrev = new IdentityHashMap<>();
+      for (Watcher w : batchTouched) {
+        List<Event> evs = w.scratch;
+        w.scratch = null;
+        long last = evs.get(evs.size() - 1).getKv().getModRevision();
+        if (evs.get(0).getKv().getModRevision() < from || last > lastRev) {
+          throw new IllegalStateException("watcher " + w.id + " batched events outside [" + from + ", " + lastRev + "]");
+        }
+        int i = (int) (last - from);
+        if (header[i] == null) {
+          header[i] = headers.apply(last);
+        }
+        if (!deliver(w, last, evs, header[i], withPrev)) {
+          toCatchUp(w, from); // none of this batch went out to it: it catches up from the batch's start
+          metrics.slowTransitions.increment();
+        }
       }
+      batchTouched.clear();
     }
+    drainQueued(); // each batch goes out as soon as it is fanned out
   }
 
   /**

@@ -215,7 +215,9 @@ class WatchHubTest {
     awaitCount(sink, 1);
     sink.setReady(false);
     long last = 0;
-    for (int i = 0; i < 20; i++) {
+    // enough revisions to back the stream up (4 responses) even if the dispatcher batches them 32 to a response
+    int puts = (HubFixture.smallConfig().maxPendingResponses() + 2) * WatchHub.BATCH_MAX_REVISIONS;
+    for (int i = 0; i < puts; i++) {
       last = f.put("k", "" + i);
     }
     long l = last;

@@ -10,6 +10,7 @@ import io.keel.bench.load.EtcdConnections;
 import io.keel.bench.load.LoadConfig;
 import io.keel.bench.load.WatchHarness;
 import io.keel.bench.report.BenchResult;
+import io.keel.bench.report.ProcessCpu;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -49,10 +50,15 @@ public final class WatchSuite {
   public static final long DRAIN_TIMEOUT_MS = 15_000;
 
   /** One (watcher count, system) result. */
-  public record Point(int watchers, String system, long rssBeforeBytes, long rssAfterBytes, boolean gcDone,
-      double bytesPerWatcher, double heapBytesPerWatcher, long puts, long putErrors, double writesPerSecond,
-      long expectedEvents, long events, Histogram delivery, Histogram deliveryFromCommit,
-      long eventsBeforeCommit) {
+  public record Point(int watchers, String system, int round, long rssBeforeBytes, long rssAfterBytes,
+      boolean gcDone, double bytesPerWatcher, double heapBytesPerWatcher, long puts, long putErrors,
+      double writesPerSecond, long expectedEvents, long events, Histogram delivery, Histogram deliveryFromCommit,
+      long eventsBeforeCommit, long writes, long memberCpuNanos, String threadCpu) {
+    /** The member's CPU (all threads) per write (event produced) during the measured load, microseconds. */
+    public double memberCpuMicrosPerWrite() {
+      return writes <= 0 || memberCpuNanos < 0 ? Double.NaN : memberCpuNanos / 1e3 / writes;
+    }
+
     /** Put sent to event received. */
     public double deliveryMs(double percentile) {
       return delivery.getTotalCount() == 0 ? Double.NaN : delivery.getValueAtPercentile(percentile) / 1e6;
@@ -127,17 +133,23 @@ public final class WatchSuite {
         commands.put(s, c.commands());
         endpoints.put(s, c.clientEndpoints().get(0));
       });
+      for (String system : settings.systems()) {
+        warmUp(system, clusters.get(system), counts.get(0));
+      }
       for (int n : counts) {
-        for (String system : settings.systems()) {
-          Point p = runPoint(system, clusters.get(system), n);
-          results.add(p);
-          log.printf(Locale.ROOT, "watchers %6d %-5s: %8.1f B/watcher (heap %.1f)  %.0f writes/s  from send p50 %7.2f"
-                  + " p99 %7.2f p99.9 %7.2f ms  from commit p50 %7.2f p99 %7.2f p99.9 %7.2f ms (%d before commit)"
-                  + "  events %d/%d  put errors %d%n", n, system, p.bytesPerWatcher(), p.heapBytesPerWatcher(),
-              p.writesPerSecond(), p.deliveryMs(50), p.deliveryMs(99), p.deliveryMs(99.9), p.fromCommitMs(50),
-              p.fromCommitMs(99), p.fromCommitMs(99.9), p.eventsBeforeCommit(), p.events(), p.expectedEvents(),
-              p.putErrors());
-          log.flush();
+        for (int round = 1; round <= settings.rounds(); round++) {
+          for (String system : settings.systems()) {
+            Point p = runPoint(system, clusters.get(system), n, round);
+            results.add(p);
+            log.printf(Locale.ROOT, "watchers %6d %-5s round %d: %8.1f B/watcher (heap %.1f)  %.0f writes/s  from send"
+                    + " p50 %7.2f p99 %7.2f p99.9 %7.2f ms  from commit p50 %7.2f p99 %7.2f p99.9 %7.2f ms (%d before"
+                    + " commit)  events %d/%d  put errors %d  member CPU %.1f us/write%n    threads: %s%n", n, system,
+                round, p.bytesPerWatcher(), p.heapBytesPerWatcher(), p.writesPerSecond(), p.deliveryMs(50),
+                p.deliveryMs(99), p.deliveryMs(99.9), p.fromCommitMs(50), p.fromCommitMs(99), p.fromCommitMs(99.9),
+                p.eventsBeforeCommit(), p.events(), p.expectedEvents(), p.putErrors(), p.memberCpuMicrosPerWrite(),
+                p.threadCpu());
+            log.flush();
+          }
         }
       }
       return new CompareRunner.Outcome(List.of(), commands, endpoints, List.of());
@@ -154,15 +166,48 @@ public final class WatchSuite {
     return MemoryProbe.rssBytes(pid);
   }
 
-  private Point runPoint(String system, ProcessCluster cluster, int watchers)
-      throws IOException, InterruptedException {
-    long pid = cluster.pids().get(0);
-    boolean jvm = system.equals("keel");
-    List<Endpoints.HostPort> target = Endpoints.parseLoopback(cluster.clientEndpoints().get(0));
+  private static List<ByteString> keys(int watchers) {
     List<ByteString> keys = new ArrayList<>(watchers);
     for (int i = 0; i < watchers; i++) {
       keys.add(ByteString.copyFrom(String.format(Locale.ROOT, "/bench/watch/%08d", i), StandardCharsets.US_ASCII));
     }
+    return keys;
+  }
+
+  /**
+   * Not recorded: exercises the watch path itself (watchers of the smallest point, txn writes to their keys at
+   * the target rate) for --warmup-seconds, so the first measured point does not run on code the JIT has not
+   * seen (a put-only warm-up leaves the fan-out and the stream writes cold).
+   */
+  private void warmUp(String system, ProcessCluster cluster, int watchers) throws InterruptedException {
+    if (settings.warmupSeconds() == 0) {
+      return;
+    }
+    List<Endpoints.HostPort> target = Endpoints.parseLoopback(cluster.clientEndpoints().get(0));
+    List<ByteString> keys = keys(watchers);
+    long puts = Math.min(WatchHarness.MAX_TRACKED_PUTS, Math.max(1, Math.round(requestRate() * settings.warmupSeconds())));
+    try (EtcdConnections watchConns = EtcdConnections.open(target, Math.min(watchers / WATCHERS_PER_STREAM, 10), false);
+        EtcdConnections putConns = EtcdConnections.open(target, 2, false);
+        WatchHarness h = new WatchHarness(watchConns, watchers / WATCHERS_PER_STREAM, WATCHERS_PER_STREAM, keys,
+            (int) puts, CREATE_TIMEOUT_MS)) {
+      BenchResult r = BenchRun.run("watch warm-up", system, Map.of("watchers", watchers),
+          new LoadConfig(putClients(requestRate()), 1, puts, settings.warmupSeconds(), requestRate()),
+          h.putOperation(putConns, VAL_SIZE, settings.requestTimeoutMs(), putsPerTxn), null, false);
+      long got = h.awaitEvents(h.expectedEvents(r.count()), DRAIN_TIMEOUT_MS);
+      log.printf(Locale.ROOT, "warmed up %s (not recorded): %d watchers, %.0f writes/s for %d s, events %d/%d,"
+              + " from commit p99 %.2f ms%n", system, watchers, r.ratePerSecond() * putsPerTxn,
+          settings.warmupSeconds(), got, h.expectedEvents(r.count()),
+          h.deliveryFromCommitNanos().getValueAtPercentile(99) / 1e6);
+      log.flush();
+    }
+  }
+
+  private Point runPoint(String system, ProcessCluster cluster, int watchers, int round)
+      throws IOException, InterruptedException {
+    long pid = cluster.pids().get(0);
+    boolean jvm = system.equals("keel");
+    List<Endpoints.HostPort> target = Endpoints.parseLoopback(cluster.clientEndpoints().get(0));
+    List<ByteString> keys = keys(watchers);
     int streams = watchers / WATCHERS_PER_STREAM;
     long puts = Math.max(1, Math.round(requestRate() * settings.secondsPerPoint()));
     puts = Math.min(puts, settings.totalPerPoint());
@@ -176,15 +221,21 @@ public final class WatchSuite {
       long heapAfter = jvm ? MemoryProbe.heapUsedBytes(pid) : -1;
       double heapPerWatcher = heapBefore < 0 || heapAfter < 0 ? Double.NaN
           : MemoryProbe.bytesPerWatcher(heapBefore, heapAfter, watchers);
+      Map<String, Long> threadsBefore = WatchThreadCpu.snapshot(pid);
+      long cpuBefore = ProcessCpu.cpuNanos(List.of(pid));
       BenchResult r = BenchRun.run("watch delivery", system, Map.of("watchers", watchers),
           new LoadConfig(putClients(requestRate()), 1, puts, settings.secondsPerPoint() + 30, requestRate()),
           h.putOperation(putConns, VAL_SIZE, settings.requestTimeoutMs(), putsPerTxn), null, false);
       long expected = h.expectedEvents(r.count());
       long got = h.awaitEvents(expected, DRAIN_TIMEOUT_MS);
-      return new Point(watchers, system, rssBefore, rssAfter, jvm,
+      long cpu = ProcessCpu.cpuNanos(List.of(pid)) - cpuBefore;
+      String threads = WatchThreadCpu.format(WatchThreadCpu.delta(threadsBefore, WatchThreadCpu.snapshot(pid),
+          10_000_000L), 8);
+      return new Point(watchers, system, round, rssBefore, rssAfter, jvm,
           MemoryProbe.bytesPerWatcher(rssBefore, rssAfter, watchers), heapPerWatcher,
           r.count(), r.errors(), r.ratePerSecond() * putsPerTxn, expected, got,
-          h.deliveryLatencyNanos(), h.deliveryFromCommitNanos(), h.eventsBeforeCommit());
+          h.deliveryLatencyNanos(), h.deliveryFromCommitNanos(), h.eventsBeforeCommit(), r.count() * putsPerTxn,
+          cpu, threads);
     }
   }
 }
