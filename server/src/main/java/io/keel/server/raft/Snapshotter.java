@@ -72,12 +72,13 @@ final class Snapshotter {
     this.taken = Counter.builder("keel.snapshot.taken").register(registry);
     this.preflushDuration = Timer.builder("keel.snapshot.preflush.duration")
         .description("background memtable flush before a periodic snapshot").register(registry);
-    this.flusher = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+    this.flusher = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
         new java.util.concurrent.ArrayBlockingQueue<>(1), r -> {
           Thread t = new Thread(r, "keel-snapshot-preflush");
           t.setDaemon(true);
           return t;
         });
+    flusher.allowCoreThreadTimeOut(true); // no idle thread between snapshots (nor after the member closes)
   }
 
   /** Called after each applied batch (and each Ready, so a due snapshot is taken even when writes stop). */
