@@ -64,6 +64,30 @@ public final class RaftNode {
         proposeEntry(Entry.normal(0, 0, data));
     }
 
+    /**
+     * Proposes several entries as one proposal message (etcd's raft accepts a MsgProp with many entries): a
+     * leader appends them together and sends each follower one append for all of them; a follower forwards them
+     * to the leader as one message. All or none: throws {@link ProposalDroppedException} if they cannot be
+     * accepted now.
+     */
+    public void propose(List<byte[]> data) {
+        checkNotPending();
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("proposal with no entries");
+        }
+        List<Entry> ents = new ArrayList<>(data.size());
+        for (byte[] d : data) {
+            ents.add(Entry.normal(0, 0, d));
+        }
+        try {
+            r.step(Message.builder(MessageType.PROP).from(r.id).entries(ents).build());
+            metrics.proposalsAccepted.increment(ents.size());
+        } catch (ProposalDroppedException ex) {
+            metrics.proposalsDropped.increment(ents.size());
+            throw ex;
+        }
+    }
+
     /** Proposes a membership change; it takes effect when the application calls applyConfChange on commit. */
     public void proposeConfChange(ConfChange cc) {
         checkNotPending();

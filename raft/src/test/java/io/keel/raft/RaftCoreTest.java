@@ -88,6 +88,46 @@ class RaftCoreTest {
     }
 
     @Test
+    void aBatchOfProposalsIsOneAppendPerFollowerInOrderAndAllOrNothing() {
+        Cluster c = new Cluster(3, b -> b);
+        c.elect(1);
+        List<Message> appends = new java.util.ArrayList<>();
+        List<Message> forwards = new java.util.ArrayList<>();
+        c.drop = m -> {
+            if (m.type() == MessageType.APP && !m.entries().isEmpty()) {
+                appends.add(m);
+            }
+            if (m.type() == MessageType.PROP) {
+                forwards.add(m);
+            }
+            return false;
+        };
+        c.node(1).propose(List.of(b("a"), b("b"), b("c")));
+        c.node(2).propose(List.of(b("d"), b("e")));
+        c.stabilize();
+        for (long id = 1; id <= 3; id++) {
+            assertThat(c.appliedData(id)).containsExactly("a", "b", "c", "d", "e");
+        }
+        assertThat(forwards).hasSize(1); // the follower forwards its batch as one message
+        assertThat(forwards.get(0).entries()).hasSize(2);
+        assertThat(appends).hasSize(4); // one append per follower per batch
+        assertThat(appends.get(0).entries()).hasSize(3);
+
+        assertThatThrownBy(() -> c.node(1).propose(List.of())).isInstanceOf(IllegalArgumentException.class);
+        Cluster d = new Cluster(3, b -> b.maxUncommittedEntriesBytes(1000));
+        d.elect(1);
+        d.cut(1, 2);
+        d.cut(1, 3);
+        d.node(1).propose(new byte[600]); // uncommitted: the next batch would exceed the budget
+        assertThatThrownBy(() -> d.node(1).propose(List.of(new byte[100], new byte[400])))
+                .isInstanceOf(ProposalDroppedException.class);
+        d.heal();
+        d.stabilize();
+        d.tick(1, 3);
+        assertThat(d.applied.get(2L)).hasSize(2); // the no-op and the single proposal; nothing of the batch
+    }
+
+    @Test
     void proposalWithoutLeaderIsDroppedWithClearError() {
         Cluster c = new Cluster(3, b -> b);
         assertThatThrownBy(() -> c.node(1).propose(b("x"))).isInstanceOf(ProposalDroppedException.class)

@@ -221,11 +221,15 @@ public final class Simulator {
         }
         int r = rnd.nextInt(1000);
         try {
-            if (r < 300) {
-                byte[] data = new byte[8 + rnd.nextInt(56)];
-                rnd.nextBytes(data);
-                ByteBuffer.wrap(data).putLong(++counter);
-                n.raft.propose(data);
+            if (r < 60) { // a batch of proposals in one message, as a server's loop proposes a turn's requests
+                int size = 2 + rnd.nextInt(4);
+                List<byte[]> batch = new ArrayList<>(size);
+                for (int i = 0; i < size; i++) {
+                    batch.add(proposalData());
+                }
+                n.raft.propose(batch);
+            } else if (r < 300) {
+                n.raft.propose(proposalData());
             } else if (r < 340) {
                 byte[] ctx = ByteBuffer.allocate(8).putLong(++counter).array();
                 pendingReads.put(ByteBuffer.wrap(ctx), checker.appliedSize());
@@ -240,6 +244,13 @@ public final class Simulator {
         } catch (ProposalDroppedException e) {
             // expected while there is no leader, during transfers, or when over the uncommitted budget
         }
+    }
+
+    private byte[] proposalData() {
+        byte[] data = new byte[8 + rnd.nextInt(56)];
+        rnd.nextBytes(data);
+        ByteBuffer.wrap(data).putLong(++counter);
+        return data;
     }
 
     private void proposeConfChange(SimNode leader) {

@@ -95,6 +95,7 @@ final class RaftLoop implements AutoCloseable {
 
   /** Proposals that arrived while no leader was known; re-proposed when one is (their waiters time out). */
   private final ArrayDeque<Propose> parked = new ArrayDeque<>();
+  private final ProposalBatch proposalBatch;
   private long lastClampLogNanos = System.nanoTime() - TimeUnit.SECONDS.toNanos(10);
   private final int maxParked;
   private volatile boolean running = true;
@@ -106,7 +107,7 @@ final class RaftLoop implements AutoCloseable {
 
   RaftLoop(RaftNode node, DurableLog log, PeerTransport transport, StateMachine stateMachine, Proposals proposals,
       ReadBarrier reads, Snapshots snapshots, ConfChangeApplier confChanges, AtomicLong term, long tickMs,
-      int inboxCapacity, MeterRegistry registry) {
+      int inboxCapacity, long maxProposalBytes, MeterRegistry registry) {
     this.confChanges = confChanges;
     this.snapshots = snapshots;
     this.term = term;
@@ -120,6 +121,7 @@ final class RaftLoop implements AutoCloseable {
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
     this.maxParked = inboxCapacity;
+    this.proposalBatch = new ProposalBatch(maxProposalBytes, registry);
     this.appliedIndex = stateMachine.appliedIndex();
     this.readyTimer = Timer.builder("keel.raft.ready.duration").description("persist + send + apply of one Ready")
         .publishPercentileHistogram().register(registry);
@@ -184,6 +186,7 @@ final class RaftLoop implements AutoCloseable {
             handle(e);
           }
           batch.clear();
+          proposalBatch.flush(node, proposals);
         }
         long now = System.nanoTime();
         if (now >= nextTick) {
@@ -219,7 +222,22 @@ final class RaftLoop implements AutoCloseable {
   private void handle(Event e) {
     if (e instanceof Propose p) {
       propose(p);
-    } else if (e instanceof Step s) {
+      return;
+    }
+    if (e instanceof Step s && s.message().type() == MessageType.PROP && role == StateRole.LEADER
+        && onlyNormalEntries(s.message())) {
+      // A follower's forwarded proposals join this turn's batch: one append to each follower for all of them.
+      for (Entry en : s.message().entries()) {
+        if (proposalBatch.add(ProposalBatch.FORWARDED, en.data())) {
+          proposalBatch.flush(node, proposals);
+        }
+      }
+      return;
+    }
+    if (!(e instanceof Step)) {
+      proposalBatch.flush(node, proposals); // a conf change, transfer or read after proposals sees them proposed
+    }
+    if (e instanceof Step s) {
       node.step(clampHeartbeatCommit(s.message()));
     } else if (e instanceof Read r) {
       if (!reads.add(r.done())) {
@@ -236,6 +254,15 @@ final class RaftLoop implements AutoCloseable {
     } else if (e instanceof OnLoop o) {
       o.action().accept(node);
     }
+  }
+
+  private static boolean onlyNormalEntries(Message m) {
+    for (Entry en : m.entries()) {
+      if (en.type() != EntryType.NORMAL) {
+        return false;
+      }
+    }
+    return !m.entries().isEmpty();
   }
 
   /** etcd's raft ignores a conf change while another is unapplied (one at a time); Keel's refuses it at once. */
@@ -284,10 +311,17 @@ final class RaftLoop implements AutoCloseable {
       }
       return;
     }
-    try {
-      node.propose(p.data());
-    } catch (ProposalDroppedException ex) {
-      proposals.fail(p.id(), EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
+    if (p.leaderTerm() != 0) {
+      proposalBatch.flush(node, proposals);
+      try {
+        node.propose(p.data());
+      } catch (ProposalDroppedException ex) {
+        proposals.fail(p.id(), EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
+      }
+      return;
+    }
+    if (proposalBatch.add(p.id(), p.data())) {
+      proposalBatch.flush(node, proposals);
     }
   }
 
@@ -311,6 +345,7 @@ final class RaftLoop implements AutoCloseable {
         propose(p);
       }
     }
+    proposalBatch.flush(node, proposals);
   }
 
   private void process(Ready rd) {

@@ -147,7 +147,8 @@ public final class RaftMember implements AutoCloseable {
     Snapshots snapshots = new Snapshots(snaps, snapshotter, store, log, cluster, transport, registry);
     confChanges.afterAdd(snapshotter::request);
     RaftLoop loop = new RaftLoop(node, log, transport, new StateMachine(store, headers, cluster, alarms), proposals,
-        reads, snapshots, confChanges, term, settings.tickMs(), settings.inboxCapacity(), registry);
+        reads, snapshots, confChanges, term, settings.tickMs(), settings.inboxCapacity(), settings.maxSizePerMsgBytes(),
+        registry);
     loopRef[0] = loop;
     snapshots.connect((peer, failed) -> loop.offer(new RaftLoop.SnapshotStatus(peer, failed)),
         bytes -> loop.offer(new RaftLoop.Step(RaftCodec.decodeMessage(bytes))));
