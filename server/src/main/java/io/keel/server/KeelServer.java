@@ -6,6 +6,14 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.keel.proto.peer.RaftPeerGrpc;
 import java.util.concurrent.Executor;
+import io.keel.proto.etcdserverpb.KVGrpc;
+import io.keel.server.api.OffloadInterceptor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -64,6 +72,10 @@ import org.slf4j.LoggerFactory;
 public final class KeelServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeelServer.class);
 
+  static final int MAX_BLOCKING_CALL_THREADS = 256;
+  static final int LOCAL_READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+  static final int MAX_QUEUED_LOCAL_READS = 4096;
+
   private final ServerConfig config;
   private final PrometheusMeterRegistry registry;
   private final MvccStore store;
@@ -78,6 +90,12 @@ public final class KeelServer implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /** Client calls that may block (maintenance, cluster, lease, watch); bounded, see OffloadInterceptor. */
+  private final ThreadPoolExecutor blockingCalls = pool("keel-grpc-call", 0, MAX_BLOCKING_CALL_THREADS,
+      new SynchronousQueue<>());
+  /** Serializable reads, off the event loop; bounded queue, a full one answers "too many requests". */
+  private final ThreadPoolExecutor localReads = pool("keel-read", LOCAL_READ_THREADS, LOCAL_READ_THREADS,
+      new ArrayBlockingQueue<>(MAX_QUEUED_LOCAL_READS));
   private final List<Server> grpcServers = new ArrayList<>();
   private final List<Server> peerServers = new ArrayList<>();
   private final List<MetricsHttpServer> metricsServers = new ArrayList<>();
@@ -100,6 +118,17 @@ public final class KeelServer implements AutoCloseable {
     // entries past the store's applied index are replayed from the WAL.
     this.store = MvccStore.open(MvccStore.Options.of(kvDir).syncWrites(false).meterRegistry(registry)
         .maxTxnOps(config.maxTxnOps()));
+  }
+
+  private static ThreadPoolExecutor pool(String name, int core, int max, BlockingQueue<Runnable> queue) {
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor p = new ThreadPoolExecutor(core, max, 60, TimeUnit.SECONDS, queue, r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    p.allowCoreThreadTimeOut(core > 0);
+    return p;
   }
 
   /** Opens the store and starts serving; throws with a clear message if an address is taken. */
@@ -232,13 +261,15 @@ public final class KeelServer implements AutoCloseable {
     watchHub = new WatchHub(store, WatchConfig.defaults((int) config.maxRequestBytes()),
         rev -> headers.complete(ResponseHeader.newBuilder().setRevision(rev).build()),
         registry);
+    OffloadInterceptor offload = new OffloadInterceptor(Set.of(KVGrpc.SERVICE_NAME), blockingCalls, registry);
     for (URI url : config.listenClientUrls()) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(url.getHost(), url.getPort()))
           .maxInboundMessageSize((int) config.maxRequestBytes() + ServerConfig.GRPC_OVERHEAD_BYTES)
           .maxConcurrentCallsPerConnection(config.maxConcurrentStreams())
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
-          .addService(new KvService(store, member, validator, headers, config.maxRequestBytes())
+          .directExecutor() // callbacks on Netty's event loop; only KV stays there (OffloadInterceptor)
+          .addService(new KvService(store, member, validator, headers, config.maxRequestBytes(), localReads)
               .unsafeLocalLinearizableReads(config.testingFaults().contains("local-linearizable-reads")))
           .addService(new MaintenanceService(store, member, headers, members, quotaBytes(), registry))
           .addService(ServerInterceptors.intercept(new ClusterService(headers, member, promoteForwarder),
@@ -249,6 +280,7 @@ public final class KeelServer implements AutoCloseable {
           .intercept(new LearnerInterceptor(member::isLearner))
           .intercept(new RequireLeaderInterceptor(member::leaderId))
           .intercept(metrics)
+          .intercept(offload) // added last, runs first
           .build();
       try {
         server.start();
@@ -338,6 +370,8 @@ public final class KeelServer implements AutoCloseable {
       }
     }
     metricsServers.forEach(MetricsHttpServer::close);
+    blockingCalls.shutdown();
+    localReads.shutdown();
     if (promoteForwarder != null) {
       promoteForwarder.close();
     }

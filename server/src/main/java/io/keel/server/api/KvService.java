@@ -21,11 +21,17 @@ import io.keel.proto.etcdserverpb.TxnResponse;
 import io.keel.proto.internal.InternalRequest;
 import io.keel.server.raft.RaftMember;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * etcd's KV service. Requests are checked as etcd's API layer checks them (size, empty key, txn shape) before
  * they are proposed, so bad input never reaches the log or the store. Writes are proposed to Raft and answered
  * once applied here; linearizable reads wait for a ReadIndex barrier, serializable ones read locally.
+ * Handlers run on Netty's event loop ({@link OffloadInterceptor}) and never block it: writes are handed to the
+ * Raft loop, linearizable reads are answered when their barrier completes, and local reads (which may scan much
+ * of the store) run on {@code localReads}, a bounded pool; when it is full the read fails with "too many
+ * requests".
  */
 public final class KvService extends KVGrpc.KVImplBase {
   private final MvccStore store;
@@ -33,11 +39,13 @@ public final class KvService extends KVGrpc.KVImplBase {
   private final RequestValidator validator;
   private final Headers headers;
   private final long maxRequestBytes;
+  private final Executor localReads;
   /** Negative-control fault "local-linearizable-reads": linearizable reads skip ReadIndex (may be stale). */
   private volatile boolean unsafeLocalReads;
 
   public KvService(MvccStore store, RaftMember member, RequestValidator validator, Headers headers,
-      long maxRequestBytes) {
+      long maxRequestBytes, Executor localReads) {
+    this.localReads = localReads;
     this.store = store;
     this.member = member;
     this.validator = validator;
@@ -56,7 +64,7 @@ public final class KvService extends KVGrpc.KVImplBase {
     try {
       validator.checkRange(req);
       if (req.getSerializable() || unsafeLocalReads) {
-        answerRange(req, out);
+        readLocally(out, () -> answerRange(req, out));
         return;
       }
       member.linearizableBarrier().whenComplete((ok, err) -> {
@@ -68,6 +76,14 @@ public final class KvService extends KVGrpc.KVImplBase {
       });
     } catch (RuntimeException e) {
       GrpcErrors.fail(out, e);
+    }
+  }
+
+  private void readLocally(StreamObserver<?> out, Runnable read) {
+    try {
+      localReads.execute(read);
+    } catch (RejectedExecutionException e) {
+      GrpcErrors.fail(out, EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());
     }
   }
 
@@ -102,7 +118,7 @@ public final class KvService extends KVGrpc.KVImplBase {
     try {
       validator.checkTxn(req);
       if (isSerializable(req) || unsafeLocalReads) {
-        answerReadOnlyTxn(req, out);
+        readLocally(out, () -> answerReadOnlyTxn(req, out));
         return;
       }
       member.linearizableBarrier().whenComplete((ok, err) -> {
