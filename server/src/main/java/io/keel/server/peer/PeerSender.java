@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * and probes, so a slow or dead peer never blocks the leader. Order is kept: the fast path is taken only when
  * every queued message has been written, and writes are serialized by {@code writeLock} (held only around the
  * non-blocking gRPC write).
+ *
+ * <p>The stream is opened even when there is nothing to send, starting with an empty batch (a hello naming this
+ * member), and re-opened after a failure once the backoff allows: a peer answers it at once if the cluster removed
+ * this member ({@link RemovedRefusal}), which is reported to {@code onRemoved}, and to nothing else.
  */
 final class PeerSender implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerSender.class);
@@ -39,6 +43,7 @@ final class PeerSender implements AutoCloseable {
   private final URI url;
   private final PeerLimits limits;
   private final LongConsumer onUnreachable;
+  private final LongConsumer onRemoved;
   private final BlockingQueue<byte[]> queue;
   private final ManagedChannel channel;
   private final Thread thread;
@@ -88,13 +93,14 @@ final class PeerSender implements AutoCloseable {
   private static final long CONNECT_WAIT_MS = 1000;
 
   PeerSender(long clusterId, long localId, long peerId, URI url, PeerLimits limits, LongConsumer onUnreachable,
-      MeterRegistry registry) {
+      LongConsumer onRemoved, MeterRegistry registry) {
     this.clusterId = clusterId;
     this.localId = localId;
     this.peerId = peerId;
     this.url = url;
     this.limits = limits;
     this.onUnreachable = onUnreachable;
+    this.onRemoved = onRemoved;
     this.queue = new ArrayBlockingQueue<>(limits.queueCapacityMessages());
     this.channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext()
         .maxInboundMessageSize(limits.maxInboundBytes())
@@ -189,6 +195,7 @@ final class PeerSender implements AutoCloseable {
       try {
         byte[] first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
+          keepConnected();
           continue;
         }
         batch.clear();
@@ -214,7 +221,7 @@ final class PeerSender implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         LOG.warn("peer {} sender: unexpected error, stream reset", Long.toHexString(peerId), e);
-        resetStream();
+        resetStream(true);
       }
     }
   }
@@ -224,7 +231,7 @@ final class PeerSender implements AutoCloseable {
     if (s == null || !s.awaitReady(s.used ? READY_WAIT_MS : CONNECT_WAIT_MS)) {
       droppedDown.increment(batch.size());
       if (s != null && s.broken) {
-        resetStream();
+        resetStream(true);
       }
       return;
     }
@@ -233,6 +240,24 @@ final class PeerSender implements AutoCloseable {
       s.used = true;
     }
     if (channel.getState(false) == io.grpc.ConnectivityState.READY) {
+      backoffMs = limits.backoffInitialMs();
+    }
+  }
+
+  /**
+   * Idle: keeps a stream open (re-opening a failed one once the backoff allows), so a peer can answer this member
+   * even when Raft has nothing to send (a removed learner, a member restarted after its removal). A failure seen
+   * here is not reported as unreachable: no message was lost.
+   */
+  private void keepConnected() {
+    StreamState s = stream;
+    if (s != null && s.broken) {
+      resetStream(false);
+      return;
+    }
+    if (s == null) {
+      currentStream();
+    } else if (s.used && channel.getState(false) == io.grpc.ConnectivityState.READY) {
       backoffMs = limits.backoffInitialMs();
     }
   }
@@ -274,6 +299,9 @@ final class PeerSender implements AutoCloseable {
         fresh.broken = true;
         fresh.signal();
         LOG.debug("peer {} stream failed: {}", Long.toHexString(peerId), t.toString());
+        if (RemovedRefusal.names(t, localId)) {
+          onRemoved.accept(peerId);
+        }
       }
 
       @Override
@@ -283,10 +311,14 @@ final class PeerSender implements AutoCloseable {
       }
     });
     stream = fresh;
+    synchronized (writeLock) { // the hello: an empty batch naming this member, checked by the peer at once
+      fresh.requests.onNext(PeerBatch.newBuilder().setClusterId(clusterId).setFrom(localId).setTo(peerId).build());
+    }
     return fresh;
   }
 
-  private void resetStream() {
+  /** Drops the stream; the next one is opened after the backoff. {@code report}: tell Raft the peer is unreachable. */
+  private void resetStream(boolean report) {
     StreamState s = stream;
     stream = null;
     if (s != null && s.requests != null) {
@@ -300,7 +332,9 @@ final class PeerSender implements AutoCloseable {
     }
     nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
     backoffMs = Math.min(backoffMs * 2, limits.backoffMaxMs());
-    onUnreachable.accept(peerId);
+    if (report) {
+      onUnreachable.accept(peerId);
+    }
   }
 
   @Override

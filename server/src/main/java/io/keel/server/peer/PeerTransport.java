@@ -14,8 +14,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * peer (bounded queue, batching, reconnect with backoff). Inbound: {@link #service()} checks the cluster id and
  * addressee and hands each message to the {@link Inbox}, which must not block (the Raft loop offers it to its
  * own bounded queue). Messages are opaque bytes here: the Raft codec owns their format.
+ *
+ * <p>Removed members (etcd's rafthttp "410 Gone"): streams from a member this cluster removed are refused with a
+ * recognisable answer ({@link RemovedRefusal}) instead of reaching Raft; a member that gets that answer from a
+ * peer reports it, once, to {@link #onRemovedByPeer}. Every sender opens its stream even when idle, so a removed
+ * member that has nothing to send (an idle learner, a restarted member) still hears it.
  */
 public final class PeerTransport implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerTransport.class);
@@ -50,6 +58,11 @@ public final class PeerTransport implements AutoCloseable {
   private final Counter receivedMessages;
   private final Counter droppedInbound;
   private final Counter rejectedStreams;
+  private final Counter refusedRemoved;
+  /** Ids of members the cluster removed: immutable, replaced when the membership changes; read per batch. */
+  private volatile Set<Long> removedIds = Set.of();
+  private volatile LongConsumer onRemovedByPeer = peer -> { };
+  private final AtomicBoolean removedReported = new AtomicBoolean();
 
   public PeerTransport(long clusterId, long localId, PeerLimits limits, Inbox inbox, LongConsumer onUnreachable,
       MeterRegistry registry) {
@@ -62,12 +75,38 @@ public final class PeerTransport implements AutoCloseable {
     this.receivedMessages = Counter.builder("keel.peer.received.messages").register(registry);
     this.droppedInbound = Counter.builder("keel.peer.inbound.dropped").register(registry);
     this.rejectedStreams = Counter.builder("keel.peer.rejected.streams").register(registry);
+    this.refusedRemoved = Counter.builder("keel.peer.refused.removed")
+        .description("inbound streams refused because their sender was removed from the cluster")
+        .register(registry);
     this.snapshotSender = new SnapshotSender(clusterId, localId, snapshotLimits, registry);
   }
 
   /** Where snapshots streamed to this member go; until set, they are refused. */
   public void receiveSnapshotsInto(SnapshotSink sink) {
-    snapshotReceiver = new SnapshotReceiver(clusterId, localId, snapshotLimits, sink, registry);
+    snapshotReceiver = new SnapshotReceiver(clusterId, localId, snapshotLimits, sink,
+        from -> removedIds.contains(from), registry);
+  }
+
+  /** The members the cluster removed (from applied membership changes and snapshots); their streams are refused. */
+  public void removedMembers(Collection<Long> ids) {
+    removedIds = Set.copyOf(ids);
+  }
+
+  /**
+   * Called at most once, on a transport thread, with the peer that answered that this member was removed from
+   * the cluster. Must not block.
+   */
+  public void onRemovedByPeer(LongConsumer listener) {
+    this.onRemovedByPeer = listener;
+  }
+
+  /** A sender's peer answered "removed": reported to the listener once, never for any other error. */
+  private void removedByPeer(long peerId) {
+    if (removedReported.compareAndSet(false, true)) {
+      LOG.warn("peer {} answered that this member ({}) has been permanently removed from the cluster",
+          Long.toHexString(peerId), Long.toHexString(localId));
+      onRemovedByPeer.accept(peerId);
+    }
   }
 
   /**
@@ -97,7 +136,7 @@ public final class PeerTransport implements AutoCloseable {
     }
     urls.put(peerId, url);
     PeerSender old = senders.put(peerId, new PeerSender(clusterId, localId, peerId, url, limits, onUnreachable,
-        registry));
+        this::removedByPeer, registry));
     if (old != null) {
       old.close();
     }
@@ -178,6 +217,14 @@ public final class PeerTransport implements AutoCloseable {
           @Override
           public void onNext(PeerBatch b) {
             if (failed) {
+              return;
+            }
+            if (b.getClusterId() == clusterId && removedIds.contains(b.getFrom())) {
+              failed = true;
+              refusedRemoved.increment();
+              LOG.info("refusing a peer stream from {}: it has been removed from the cluster",
+                  Long.toHexString(b.getFrom()));
+              response.onError(RemovedRefusal.of(b.getFrom()));
               return;
             }
             if (b.getClusterId() != clusterId || b.getTo() != localId) {
