@@ -63,6 +63,8 @@ public final class PeerTransport implements AutoCloseable {
   private volatile Set<Long> removedIds = Set.of();
   private volatile LongConsumer onRemovedByPeer = peer -> { };
   private final AtomicBoolean removedReported = new AtomicBoolean();
+  /** Open inbound streams by sender: at most a few per peer (the sender cancels a stream before opening another). */
+  private final Map<Long, Set<InboundStream>> inbound = new ConcurrentHashMap<>();
 
   public PeerTransport(long clusterId, long localId, PeerLimits limits, Inbox inbox, LongConsumer onUnreachable,
       MeterRegistry registry) {
@@ -89,7 +91,15 @@ public final class PeerTransport implements AutoCloseable {
 
   /** The members the cluster removed (from applied membership changes and snapshots); their streams are refused. */
   public void removedMembers(Collection<Long> ids) {
-    removedIds = Set.copyOf(ids);
+    Set<Long> next = Set.copyOf(ids);
+    removedIds = next;
+    for (long id : next) {
+      Set<InboundStream> open = inbound.remove(id);
+      if (open != null) {
+        LOG.info("closing the streams of {}: it has been removed from the cluster", Long.toHexString(id));
+        open.forEach(st -> st.refuseRemoved(id));
+      }
+    }
   }
 
   /**
@@ -210,57 +220,105 @@ public final class PeerTransport implements AutoCloseable {
 
       @Override
       public StreamObserver<PeerBatch> stream(StreamObserver<PeerStreamEnd> response) {
-        return new StreamObserver<>() {
-          long batches;
-          boolean failed;
-
-          @Override
-          public void onNext(PeerBatch b) {
-            if (failed) {
-              return;
-            }
-            if (b.getClusterId() == clusterId && removedIds.contains(b.getFrom())) {
-              failed = true;
-              refusedRemoved.increment();
-              LOG.info("refusing a peer stream from {}: it has been removed from the cluster",
-                  Long.toHexString(b.getFrom()));
-              response.onError(RemovedRefusal.of(b.getFrom()));
-              return;
-            }
-            if (b.getClusterId() != clusterId || b.getTo() != localId) {
-              failed = true;
-              rejectedStreams.increment();
-              LOG.warn("refusing a peer stream from {}: cluster {} to {}, but this is member {} of cluster {}",
-                  Long.toHexString(b.getFrom()), Long.toHexString(b.getClusterId()), Long.toHexString(b.getTo()),
-                  Long.toHexString(localId), Long.toHexString(clusterId));
-              response.onError(Status.FAILED_PRECONDITION
-                  .withDescription("keel: cluster id or member id mismatch").asRuntimeException());
-              return;
-            }
-            batches++;
-            for (int i = 0; i < b.getMessagesCount(); i++) {
-              receivedMessages.increment();
-              if (!inbox.offer(b.getFrom(), b.getMessages(i).toByteArray())) {
-                droppedInbound.increment();
-              }
-            }
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            // The sender went away; it reconnects on its own.
-          }
-
-          @Override
-          public void onCompleted() {
-            if (!failed) {
-              response.onNext(PeerStreamEnd.newBuilder().setReceivedBatches(batches).build());
-              response.onCompleted();
-            }
-          }
-        };
+        return new InboundStream(response);
       }
     };
+  }
+
+  /**
+   * One peer's inbound stream. Checks every batch (cluster id, removed sender, addressee) and offers its messages
+   * to the inbox. Registered by sender once its first batch passed, so that {@link #removedMembers} can cut the
+   * open streams of a member just removed: an idle removed member (a learner that never campaigns) would
+   * otherwise keep its stream and never be told. Answers to the peer are serialized on this object (the transport
+   * thread and a membership change may both answer).
+   */
+  private final class InboundStream implements StreamObserver<PeerBatch> {
+    private final StreamObserver<PeerStreamEnd> response;
+    private long batches;
+    private long from = -1; // the registered sender, once a batch passed the checks
+    private boolean done;
+
+    InboundStream(StreamObserver<PeerStreamEnd> response) {
+      this.response = response;
+    }
+
+    @Override
+    public void onNext(PeerBatch b) {
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        if (b.getClusterId() == clusterId && removedIds.contains(b.getFrom())) {
+          LOG.info("refusing a peer stream from {}: it has been removed from the cluster",
+              Long.toHexString(b.getFrom()));
+          refuseRemoved(b.getFrom());
+          return;
+        }
+        if (b.getClusterId() != clusterId || b.getTo() != localId || (from != -1 && b.getFrom() != from)) {
+          rejectedStreams.increment();
+          LOG.warn("refusing a peer stream from {}: cluster {} to {}, but this is member {} of cluster {}",
+              Long.toHexString(b.getFrom()), Long.toHexString(b.getClusterId()), Long.toHexString(b.getTo()),
+              Long.toHexString(localId), Long.toHexString(clusterId));
+          end();
+          response.onError(Status.FAILED_PRECONDITION
+              .withDescription("keel: cluster id or member id mismatch").asRuntimeException());
+          return;
+        }
+        if (from == -1) {
+          from = b.getFrom();
+          inbound.compute(from, (k, open) -> {
+            Set<InboundStream> set = open != null ? open : ConcurrentHashMap.newKeySet();
+            set.add(this);
+            return set;
+          });
+          if (removedIds.contains(from)) { // removed while registering: removedMembers may have missed it
+            refuseRemoved(from);
+            return;
+          }
+        }
+        batches++;
+      }
+      for (int i = 0; i < b.getMessagesCount(); i++) {
+        receivedMessages.increment();
+        if (!inbox.offer(b.getFrom(), b.getMessages(i).toByteArray())) {
+          droppedInbound.increment();
+        }
+      }
+    }
+
+    /** Answers "you were removed" and ends the stream (no-op if it already ended). */
+    synchronized void refuseRemoved(long member) {
+      if (!done) {
+        end();
+        refusedRemoved.increment();
+        response.onError(RemovedRefusal.of(member));
+      }
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+      end(); // the sender went away; it reconnects on its own
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+      if (!done) {
+        end();
+        response.onNext(PeerStreamEnd.newBuilder().setReceivedBatches(batches).build());
+        response.onCompleted();
+      }
+    }
+
+    /** Marks the stream ended and forgets it; caller holds this object's lock. */
+    private void end() {
+      done = true;
+      if (from != -1) {
+        inbound.computeIfPresent(from, (k, open) -> {
+          open.remove(this);
+          return open.isEmpty() ? null : open;
+        });
+      }
+    }
   }
 
   public int maxInboundBytes() {

@@ -198,6 +198,27 @@ class PeerTransportTest {
   }
 
   @Test
+  void anOpenIdleStreamIsCutWhenItsSenderIsRemoved() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    startA(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(1));
+      return !receivedByB.isEmpty();
+    });
+    // nothing in flight: everything A wrote has arrived, and it stays so (A's queue is empty)
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10)).until(() ->
+        receivedByB.size() == (int) registry.get("keel.peer.sent.messages").counter().count());
+    int received = receivedByB.size();
+    b.removedMembers(List.of(5L)); // someone else: the stream stays
+    b.removedMembers(List.of(5L, 1L)); // A sends nothing more: only cutting its open stream tells it
+    await().atMost(Duration.ofSeconds(10)).until(() -> !removedReportsToA.isEmpty());
+    assertThat(removedReportsToA).containsExactly(2L);
+    assertThat(receivedByB).hasSize(received);
+    assertThat(registry.get("keel.peer.refused.removed").counter().count()).isEqualTo(1);
+  }
+
+  @Test
   void onlyARemovalIsReportedAsOne() throws IOException, InterruptedException {
     int port = freePort();
     // a member removed in another cluster: that cluster's refusal is a mismatch, not a removal
