@@ -61,7 +61,9 @@ final class PeerSender implements AutoCloseable {
   private volatile boolean running = true;
   private volatile StreamState stream;
   private long backoffMs;
-  private long nextAttemptNanos;
+  private long nextAttemptNanos = System.nanoTime();
+  /** When an idle sender may re-open a failed stream (sender thread only). */
+  private long nextProbeNanos = System.nanoTime();
 
   /** One gRPC client stream and whether it has failed. */
   private static final class StreamState {
@@ -221,7 +223,7 @@ final class PeerSender implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         LOG.warn("peer {} sender: unexpected error, stream reset", Long.toHexString(peerId), e);
-        resetStream(true);
+        resetStream();
       }
     }
   }
@@ -231,7 +233,7 @@ final class PeerSender implements AutoCloseable {
     if (s == null || !s.awaitReady(s.used ? READY_WAIT_MS : CONNECT_WAIT_MS)) {
       droppedDown.increment(batch.size());
       if (s != null && s.broken) {
-        resetStream(true);
+        resetStream();
       }
       return;
     }
@@ -245,20 +247,19 @@ final class PeerSender implements AutoCloseable {
   }
 
   /**
-   * Idle: keeps a stream open (re-opening a failed one once the backoff allows), so a peer can answer this member
-   * even when Raft has nothing to send (a removed learner, a member restarted after its removal). A failure seen
-   * here is not reported as unreachable: no message was lost.
+   * Idle: keeps a stream open, so a peer can answer this member even when Raft has nothing to send (a removed
+   * learner, a member restarted after its removal). A failed idle stream is dropped and re-opened every
+   * {@code backoffMaxMs}; it neither grows the backoff Raft's messages wait for nor reports the peer unreachable
+   * (no message was lost), so a member whose peers start later sends to them as soon as they are up.
    */
   private void keepConnected() {
     StreamState s = stream;
+    long now = System.nanoTime();
     if (s != null && s.broken) {
-      resetStream(false);
-      return;
-    }
-    if (s == null) {
+      dropStream();
+      nextProbeNanos = now + TimeUnit.MILLISECONDS.toNanos(limits.backoffMaxMs());
+    } else if (s == null && now - nextProbeNanos >= 0 && now - nextAttemptNanos >= 0) {
       currentStream();
-    } else if (s.used && channel.getState(false) == io.grpc.ConnectivityState.READY) {
-      backoffMs = limits.backoffInitialMs();
     }
   }
 
@@ -280,7 +281,7 @@ final class PeerSender implements AutoCloseable {
       return s;
     }
     long now = System.nanoTime();
-    if (now < nextAttemptNanos) {
+    if (now - nextAttemptNanos < 0) {
       return null;
     }
     StreamState fresh = new StreamState();
@@ -317,8 +318,16 @@ final class PeerSender implements AutoCloseable {
     return fresh;
   }
 
-  /** Drops the stream; the next one is opened after the backoff. {@code report}: tell Raft the peer is unreachable. */
-  private void resetStream(boolean report) {
+  /** Drops the stream after a lost batch: the next one is opened after the backoff; Raft learns the peer is down. */
+  private void resetStream() {
+    dropStream();
+    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, limits.backoffMaxMs());
+    onUnreachable.accept(peerId);
+  }
+
+  /** Cancels and forgets the current stream. */
+  private void dropStream() {
     StreamState s = stream;
     stream = null;
     if (s != null && s.requests != null) {
@@ -329,11 +338,6 @@ final class PeerSender implements AutoCloseable {
       } catch (RuntimeException ignored) {
         // already closed
       }
-    }
-    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-    backoffMs = Math.min(backoffMs * 2, limits.backoffMaxMs());
-    if (report) {
-      onUnreachable.accept(peerId);
     }
   }
 

@@ -215,7 +215,7 @@ class PeerTransportTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> !removedReportsToA.isEmpty());
     assertThat(removedReportsToA).containsExactly(2L);
     assertThat(receivedByB).hasSize(received);
-    assertThat(registry.get("keel.peer.refused.removed").counter().count()).isEqualTo(1);
+    assertThat(registry.get("keel.peer.refused.removed").counter().count()).isGreaterThanOrEqualTo(1); // + re-hellos
   }
 
   @Test
