@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * every queued message has been written, and writes are serialized by {@code writeLock} (held only around the
  * non-blocking gRPC write).
  *
- * <p>The stream is opened even when there is nothing to send, starting with an empty batch (a hello naming this
- * member), and re-opened after a failure once the backoff allows: a peer answers it at once if the cluster removed
- * this member ({@link RemovedRefusal}), which is reported to {@code onRemoved}, and to nothing else.
+ * <p>Every stream starts with an empty batch (a hello naming this member), and an idle sender keeps one open
+ * (re-opening a failed one every {@code backoffMaxMs}): a peer answers at once if the cluster removed this member
+ * ({@link RemovedRefusal}), and that answer, and no other error, is reported to {@code onRemoved}.
  */
 final class PeerSender implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerSender.class);

@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * own bounded queue). Messages are opaque bytes here: the Raft codec owns their format.
  *
  * <p>Removed members (etcd's rafthttp "410 Gone"): streams from a member this cluster removed are refused with a
- * recognisable answer ({@link RemovedRefusal}) instead of reaching Raft; a member that gets that answer from a
- * peer reports it, once, to {@link #onRemovedByPeer}. Every sender opens its stream even when idle, so a removed
- * member that has nothing to send (an idle learner, a restarted member) still hears it.
+ * recognisable answer ({@link RemovedRefusal}) instead of reaching Raft, and the streams it has open are cut with
+ * that answer when it is removed; a member that gets that answer from a peer reports it, once, to
+ * {@link #onRemovedByPeer}. Every sender keeps a stream open even when idle, so a removed member that has nothing
+ * to send (an idle learner, a member restarted after its removal) still hears it.
  */
 public final class PeerTransport implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerTransport.class);
