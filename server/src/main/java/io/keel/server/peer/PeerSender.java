@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * and probes, so a slow or dead peer never blocks the leader. Order is kept: the fast path is taken only when
  * every queued message has been written, and writes are serialized by {@code writeLock} (held only around the
  * non-blocking gRPC write).
+ *
+ * <p>Every stream starts with an empty batch (a hello naming this member), and an idle sender keeps one open
+ * (re-opening a failed one every {@code backoffMaxMs}): a peer answers at once if the cluster removed this member
+ * ({@link RemovedRefusal}), and that answer, and no other error, is reported to {@code onRemoved}.
  */
 final class PeerSender implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerSender.class);
@@ -39,6 +43,7 @@ final class PeerSender implements AutoCloseable {
   private final URI url;
   private final PeerLimits limits;
   private final LongConsumer onUnreachable;
+  private final LongConsumer onRemoved;
   private final BlockingQueue<byte[]> queue;
   private final ManagedChannel channel;
   private final Thread thread;
@@ -56,7 +61,9 @@ final class PeerSender implements AutoCloseable {
   private volatile boolean running = true;
   private volatile StreamState stream;
   private long backoffMs;
-  private long nextAttemptNanos;
+  private long nextAttemptNanos = System.nanoTime();
+  /** When an idle sender may re-open a failed stream (sender thread only). */
+  private long nextProbeNanos = System.nanoTime();
 
   /** One gRPC client stream and whether it has failed. */
   private static final class StreamState {
@@ -88,13 +95,14 @@ final class PeerSender implements AutoCloseable {
   private static final long CONNECT_WAIT_MS = 1000;
 
   PeerSender(long clusterId, long localId, long peerId, URI url, PeerLimits limits, LongConsumer onUnreachable,
-      MeterRegistry registry) {
+      LongConsumer onRemoved, MeterRegistry registry) {
     this.clusterId = clusterId;
     this.localId = localId;
     this.peerId = peerId;
     this.url = url;
     this.limits = limits;
     this.onUnreachable = onUnreachable;
+    this.onRemoved = onRemoved;
     this.queue = new ArrayBlockingQueue<>(limits.queueCapacityMessages());
     this.channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext()
         .maxInboundMessageSize(limits.maxInboundBytes())
@@ -189,6 +197,7 @@ final class PeerSender implements AutoCloseable {
       try {
         byte[] first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
+          keepConnected();
           continue;
         }
         batch.clear();
@@ -237,6 +246,23 @@ final class PeerSender implements AutoCloseable {
     }
   }
 
+  /**
+   * Idle: keeps a stream open, so a peer can answer this member even when Raft has nothing to send (a removed
+   * learner, a member restarted after its removal). A failed idle stream is dropped and re-opened every
+   * {@code backoffMaxMs}; it neither grows the backoff Raft's messages wait for nor reports the peer unreachable
+   * (no message was lost), so a member whose peers start later sends to them as soon as they are up.
+   */
+  private void keepConnected() {
+    StreamState s = stream;
+    long now = System.nanoTime();
+    if (s != null && s.broken) {
+      dropStream();
+      nextProbeNanos = now + TimeUnit.MILLISECONDS.toNanos(limits.backoffMaxMs());
+    } else if (s == null && now - nextProbeNanos >= 0 && now - nextAttemptNanos >= 0) {
+      currentStream();
+    }
+  }
+
   /** Writes one batch to the stream; caller holds writeLock. gRPC's write does not block. */
   private void write(StreamState s, List<byte[]> batch) {
     PeerBatch.Builder b = PeerBatch.newBuilder().setClusterId(clusterId).setFrom(localId).setTo(peerId);
@@ -255,7 +281,7 @@ final class PeerSender implements AutoCloseable {
       return s;
     }
     long now = System.nanoTime();
-    if (now < nextAttemptNanos) {
+    if (now - nextAttemptNanos < 0) {
       return null;
     }
     StreamState fresh = new StreamState();
@@ -274,6 +300,9 @@ final class PeerSender implements AutoCloseable {
         fresh.broken = true;
         fresh.signal();
         LOG.debug("peer {} stream failed: {}", Long.toHexString(peerId), t.toString());
+        if (RemovedRefusal.names(t, localId)) {
+          onRemoved.accept(peerId);
+        }
       }
 
       @Override
@@ -283,10 +312,22 @@ final class PeerSender implements AutoCloseable {
       }
     });
     stream = fresh;
+    synchronized (writeLock) { // the hello: an empty batch naming this member, checked by the peer at once
+      fresh.requests.onNext(PeerBatch.newBuilder().setClusterId(clusterId).setFrom(localId).setTo(peerId).build());
+    }
     return fresh;
   }
 
+  /** Drops the stream after a lost batch: the next one is opened after the backoff; Raft learns the peer is down. */
   private void resetStream() {
+    dropStream();
+    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, limits.backoffMaxMs());
+    onUnreachable.accept(peerId);
+  }
+
+  /** Cancels and forgets the current stream. */
+  private void dropStream() {
     StreamState s = stream;
     stream = null;
     if (s != null && s.requests != null) {
@@ -298,9 +339,6 @@ final class PeerSender implements AutoCloseable {
         // already closed
       }
     }
-    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-    backoffMs = Math.min(backoffMs * 2, limits.backoffMaxMs());
-    onUnreachable.accept(peerId);
   }
 
   @Override

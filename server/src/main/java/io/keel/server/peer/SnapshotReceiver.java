@@ -34,6 +34,7 @@ final class SnapshotReceiver {
   private final long localId;
   private final SnapshotLimits limits;
   private final SnapshotSink sink;
+  private final java.util.function.LongPredicate removed;
   /** Generation of the install that holds the slot (0 = free) and when it started. */
   private final AtomicLong owner = new AtomicLong();
   private volatile long ownerSinceNanos;
@@ -42,11 +43,13 @@ final class SnapshotReceiver {
   private final Counter installsOk;
   private final Counter installsRefused;
 
-  SnapshotReceiver(long clusterId, long localId, SnapshotLimits limits, SnapshotSink sink, MeterRegistry registry) {
+  SnapshotReceiver(long clusterId, long localId, SnapshotLimits limits, SnapshotSink sink,
+      java.util.function.LongPredicate removed, MeterRegistry registry) {
     this.clusterId = clusterId;
     this.localId = localId;
     this.limits = limits;
     this.sink = sink;
+    this.removed = removed;
     this.bytesReceived = Counter.builder("keel.snapshot.received.bytes").register(registry);
     this.installsOk = Counter.builder("keel.snapshot.receives").tag("result", "ok").register(registry);
     this.installsRefused = Counter.builder("keel.snapshot.receives").tag("result", "failed").register(registry);
@@ -110,6 +113,9 @@ final class SnapshotReceiver {
     }
 
     private void begin(SnapshotChunk c) throws IOException {
+      if (c.getClusterId() == clusterId && removed.test(c.getFrom())) {
+        throw RemovedRefusal.of(c.getFrom()); // a removed member's snapshot never replaces this member's state
+      }
       if (c.getClusterId() != clusterId || c.getTo() != localId) {
         throw invalid("cluster id or member id mismatch");
       }
@@ -226,9 +232,8 @@ final class SnapshotReceiver {
     private void fail(Exception e) {
       LOG.warn("refusing snapshot {}: {}", meta == null ? "?" : meta.getIndex(), e.getMessage());
       cleanup(false);
-      Status s = e instanceof io.grpc.StatusRuntimeException sre ? sre.getStatus()
-          : Status.INTERNAL.withDescription("keel: snapshot install failed: " + e.getMessage());
-      response.onError(s.asRuntimeException());
+      response.onError(e instanceof io.grpc.StatusRuntimeException sre ? sre // keeps its trailers
+          : Status.INTERNAL.withDescription("keel: snapshot install failed: " + e.getMessage()).asRuntimeException());
     }
 
     private void cleanup(boolean ok) {

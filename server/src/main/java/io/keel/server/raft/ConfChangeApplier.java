@@ -48,7 +48,10 @@ final class ConfChangeApplier {
     this.afterAdd = r;
   }
 
-  /** Runs once, on the Raft thread, when this member applies its own removal. */
+  /**
+   * Runs once when this member learns its removal: on the Raft thread when it applies it, or on a transport thread
+   * when a peer answers that it was removed ({@link #removedByPeer}), whichever comes first.
+   */
   synchronized void onSelfRemoved(Runnable r) {
     this.onSelfRemoved = r;
     if (selfRemoved) {
@@ -57,8 +60,19 @@ final class ConfChangeApplier {
   }
 
   private synchronized void selfRemoved() {
-    selfRemoved = true;
-    onSelfRemoved.run();
+    if (!selfRemoved) {
+      selfRemoved = true;
+      onSelfRemoved.run();
+    }
+  }
+
+  /**
+   * A peer answered that the cluster removed this member (etcd's rafthttp 410 Gone): the removal is committed but
+   * this member may never receive it (the leader stopped replicating to it), so it is treated as applied.
+   */
+  void removedByPeer(long peerId) {
+    LOG.warn("{} (as peer {} answered)", MemberErrors.REMOVED_MESSAGE, Long.toHexString(peerId));
+    selfRemoved();
   }
 
   void apply(Entry e, RaftNode node, Consumer<Runnable> respond) {

@@ -153,11 +153,14 @@ public final class RaftMember implements AutoCloseable {
     snapshots.connect((peer, failed) -> loop.offer(new RaftLoop.SnapshotStatus(peer, failed)),
         bytes -> loop.offer(new RaftLoop.Step(RaftCodec.decodeMessage(bytes))));
     transport.receiveSnapshotsInto(snaps);
+    transport.removedMembers(cluster.removedIds());
+    transport.onRemovedByPeer(confChanges::removedByPeer); // etcd's 410 Gone: as if it applied its own removal
     syncPeers(transport, memberId, cluster.group());
     java.util.concurrent.atomic.AtomicBoolean learner = new java.util.concurrent.atomic.AtomicBoolean(
         isLearnerIn(cluster.group(), memberId));
     cluster.onGroupChange(g -> {
       syncPeers(transport, memberId, g);
+      transport.removedMembers(cluster.removedIds());
       learner.set(isLearnerIn(g, memberId));
     });
     transport.serveMembership(() -> MembershipResponse.newBuilder().setClusterId(clusterId)
@@ -241,7 +244,10 @@ public final class RaftMember implements AutoCloseable {
     return learnerFlag.get(); // on every client call: kept up to date by the group listener, not recomputed
   }
 
-  /** Runs (on the Raft thread; hand off anything slow) when this member applies its own removal. */
+  /**
+   * Runs once when this member learns it was removed: it applied its own removal (on the Raft thread), or a peer
+   * answered that the cluster removed it (on a transport thread). Must not block: hand off anything slow.
+   */
   public void onRemoved(Runnable r) {
     confChanges.onSelfRemoved(r);
   }

@@ -25,6 +25,7 @@ class PeerTransportTest {
 
   final ConcurrentLinkedQueue<long[]> receivedByB = new ConcurrentLinkedQueue<>();
   final AtomicInteger unreachableFromA = new AtomicInteger();
+  final ConcurrentLinkedQueue<Long> removedReportsToA = new ConcurrentLinkedQueue<>();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   PeerTransport a;
   PeerTransport b;
@@ -52,7 +53,11 @@ class PeerTransportTest {
   }
 
   void startB(long clusterId, int port) throws IOException {
-    b = new PeerTransport(clusterId, 2, LIMITS, (from, m) -> receivedByB.add(new long[] {from,
+    startB(clusterId, 2, port);
+  }
+
+  void startB(long clusterId, long localId, int port) throws IOException {
+    b = new PeerTransport(clusterId, localId, LIMITS, (from, m) -> receivedByB.add(new long[] {from,
         ByteBuffer.wrap(m).getLong()}), id -> { }, registry);
     serverB = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .maxInboundMessageSize(b.maxInboundBytes()).addService(b.service()).build().start();
@@ -61,6 +66,7 @@ class PeerTransportTest {
   void startA(int portOfB) {
     a = new PeerTransport(CLUSTER, 1, LIMITS, (from, m) -> true, id -> unreachableFromA.incrementAndGet(),
         registry);
+    a.onRemovedByPeer(removedReportsToA::add);
     a.addPeer(2, URI.create("http://127.0.0.1:" + portOfB));
   }
 
@@ -159,6 +165,99 @@ class PeerTransportTest {
       return registry.get("keel.peer.rejected.streams").counter().count() >= 1;
     });
     assertThat(receivedByB).isEmpty();
+    assertThat(removedReportsToA).as("another cluster's refusal is not a removal").isEmpty();
+  }
+
+  @Test
+  void aRemovedMembersMessagesNeverReachRaftAndItIsToldOnce() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    b.removedMembers(List.of(1L));
+    startA(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(7));
+      return !removedReportsToA.isEmpty();
+    });
+    for (long i = 0; i < 50; i++) { // it keeps sending (and reconnecting) until it stops: still refused, told once
+      a.send(2, msg(i));
+    }
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> registry.get("keel.peer.refused.removed").counter().count() >= 2);
+    assertThat(receivedByB).isEmpty();
+    assertThat(removedReportsToA).containsExactly(2L);
+  }
+
+  @Test
+  void anIdleRemovedMemberIsToldToo() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    b.removedMembers(List.of(1L));
+    startA(port); // sends nothing: its sender's hello is enough
+    await().atMost(Duration.ofSeconds(10)).until(() -> !removedReportsToA.isEmpty());
+    assertThat(removedReportsToA).containsExactly(2L);
+  }
+
+  @Test
+  void anOpenIdleStreamIsCutWhenItsSenderIsRemoved() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    startA(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(1));
+      return !receivedByB.isEmpty();
+    });
+    // nothing in flight: everything A wrote has arrived, and it stays so (A's queue is empty)
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10)).until(() ->
+        receivedByB.size() == (int) registry.get("keel.peer.sent.messages").counter().count());
+    int received = receivedByB.size();
+    b.removedMembers(List.of(5L)); // someone else: the stream stays
+    b.removedMembers(List.of(5L, 1L)); // A sends nothing more: only cutting its open stream tells it
+    await().atMost(Duration.ofSeconds(10)).until(() -> !removedReportsToA.isEmpty());
+    assertThat(removedReportsToA).containsExactly(2L);
+    assertThat(receivedByB).hasSize(received);
+    assertThat(registry.get("keel.peer.refused.removed").counter().count()).isGreaterThanOrEqualTo(1); // + re-hellos
+  }
+
+  @Test
+  void onlyARemovalIsReportedAsOne() throws IOException, InterruptedException {
+    int port = freePort();
+    // a member removed in another cluster: that cluster's refusal is a mismatch, not a removal
+    startB(0xBAD, port);
+    b.removedMembers(List.of(1L));
+    startA(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(1));
+      return registry.get("keel.peer.rejected.streams").counter().count() >= 2;
+    });
+    b.close();
+    serverB.shutdownNow().awaitTermination();
+
+    // the peer at that address is another member (3, not 2): refused as a mismatch
+    startB(CLUSTER, 3, port);
+    double rejected = registry.get("keel.peer.rejected.streams").counter().count();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(2));
+      return registry.get("keel.peer.rejected.streams").counter().count() > rejected;
+    });
+    b.close();
+    serverB.shutdownNow().awaitTermination();
+
+    // the peer is down: unreachable
+    int before = unreachableFromA.get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      a.send(2, msg(3));
+      return unreachableFromA.get() > before;
+    });
+
+    // the peer removed someone else: delivered
+    startB(CLUSTER, port);
+    b.removedMembers(List.of(5L));
+    await().atMost(Duration.ofSeconds(15)).until(() -> {
+      a.send(2, msg(4));
+      return receivedByB.stream().anyMatch(r -> r[1] == 4);
+    });
+    assertThat(removedReportsToA).isEmpty();
+    assertThat(registry.get("keel.peer.refused.removed").counter().count()).isZero();
   }
 
   @Test

@@ -122,6 +122,20 @@ class SnapshotStreamTest {
   }
 
   @Test
+  void aSnapshotFromARemovedMemberIsRefusedAndNeverInstalled() throws Exception {
+    b.removedMembers(List.of(1L));
+    Path src = dir.resolve("src");
+    SnapshotMeta meta = writeFiles(src, 1000);
+    CompletableFuture<Boolean> outcome = new CompletableFuture<>();
+    assertThat(a.sendSnapshot(2, meta, src, new byte[] {9, 9, 9}, (peer, ok) -> outcome.complete(ok))).isTrue();
+    assertThat(outcome.get(30, TimeUnit.SECONDS)).isFalse();
+    assertThat(completed).isEmpty();
+    Status refused = rawStream(header(meta("a.sst", 4)));
+    assertThat(refused.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(refused.getDescription()).contains("member 1 has been permanently removed from the cluster");
+  }
+
+  @Test
   void aFileThatDoesNotMatchItsRecordedSizeFailsTheSend() throws Exception {
     Path src = dir.resolve("src");
     SnapshotMeta meta = writeFiles(src, 1000);
