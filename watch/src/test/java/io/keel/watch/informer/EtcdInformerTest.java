@@ -121,7 +121,9 @@ class EtcdInformerTest {
   void concurrentWritersAreSeenInRevisionOrderWithoutGaps() throws Exception {
     String p = "/conc/";
     RecordingHandler h = new RecordingHandler();
-    List<Long> revs = new ArrayList<>();
+    // Written by the informer's handler thread, read here: the recorder runs after h, so it may still be
+    // adding the last revision when h has seen every change.
+    List<Long> revs = java.util.Collections.synchronizedList(new ArrayList<>());
     java.util.concurrent.atomic.AtomicReference<Informer<String>> holder = new java.util.concurrent.atomic.AtomicReference<>();
     EventHandler<String> revRecorder = new EventHandler<>() {
       @Override
@@ -168,7 +170,9 @@ class EtcdInformerTest {
       }
       assertThat(mine).as("every write of " + key + " once, in order").isEqualTo(expected);
     }
-    synchronized (h) {
+    org.awaitility.Awaitility.await().atMost(WAIT_MS, TimeUnit.MILLISECONDS)
+        .until(() -> revs.size() == writers * perWriter);
+    synchronized (revs) {
       assertThat(revs).isSorted().doesNotHaveDuplicates();
     }
   }
