@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * the caller's messages to the stream itself, as one {@link PeerBatch} (saves a thread hand-off per message,
  * which costs milliseconds on a busy machine). Otherwise callers enqueue into a bounded queue and never wait;
  * one thread drains it in batches, opens the stream and reconnects with exponential backoff. When the peer is
- * down or its stream is not ready, messages are dropped and counted: Raft retries through its own heartbeats
+ * down, or its open stream stays held by flow control for {@link PeerLimits#congestedWaitMs}, the batch is
+ * dropped and counted (a live but slow peer thus loses nothing until the queue fills: a dropped forwarded
+ * proposal costs its client the whole request timeout): Raft retries through its own heartbeats
  * and probes, so a slow or dead peer never blocks the leader. Order is kept: the fast path is taken only when
  * every queued message has been written, and writes are serialized by {@code writeLock} (held only around the
  * non-blocking gRPC write).
@@ -51,6 +53,7 @@ final class PeerSender implements AutoCloseable {
   private final Counter sentBatches;
   private final Counter droppedFull;
   private final Counter droppedDown;
+  private final Counter droppedCongested;
 
   private final Counter sentInline;
   /** Serializes writes to the stream (gRPC's observer is not thread-safe); never held while waiting. */
@@ -89,8 +92,6 @@ final class PeerSender implements AutoCloseable {
     }
   }
 
-  /** How long the sender waits for a congested stream before dropping a batch. */
-  private static final long READY_WAIT_MS = 50;
   /** How long a fresh stream may take to connect before its first batch is dropped. */
   private static final long CONNECT_WAIT_MS = 1000;
 
@@ -116,6 +117,8 @@ final class PeerSender implements AutoCloseable {
     this.droppedFull = Counter.builder("keel.peer.dropped").tag("peer", peer).tag("reason", "queue_full")
         .register(registry);
     this.droppedDown = Counter.builder("keel.peer.dropped").tag("peer", peer).tag("reason", "unreachable")
+        .register(registry);
+    this.droppedCongested = Counter.builder("keel.peer.dropped").tag("peer", peer).tag("reason", "congested")
         .register(registry);
     this.backoffMs = limits.backoffInitialMs();
     this.thread = new Thread(this::run, "keel-peer-send-" + peer);
@@ -230,8 +233,8 @@ final class PeerSender implements AutoCloseable {
 
   private void deliver(List<byte[]> batch) throws InterruptedException {
     StreamState s = currentStream();
-    if (s == null || !s.awaitReady(s.used ? READY_WAIT_MS : CONNECT_WAIT_MS)) {
-      droppedDown.increment(batch.size());
+    if (s == null || !s.awaitReady(s.used ? limits.congestedWaitMs() : CONNECT_WAIT_MS)) {
+      (s != null && s.used && !s.broken ? droppedCongested : droppedDown).increment(batch.size());
       if (s != null && s.broken) {
         resetStream();
       }

@@ -3,6 +3,7 @@ package io.keel.server.raft;
 import io.keel.raft.ProposalDroppedException;
 import io.keel.raft.RaftNode;
 import io.keel.server.api.EtcdStatus;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ final class ProposalBatch {
   private final long[] ids = new long[MAX_ENTRIES];
   private final List<byte[]> data = new ArrayList<>(MAX_ENTRIES);
   private final DistributionSummary entriesPerProposal;
+  private final Counter refused;
   private long bytes;
 
   ProposalBatch(long maxBytes, MeterRegistry registry) {
@@ -35,6 +37,9 @@ final class ProposalBatch {
     this.maxBytes = maxBytes;
     this.entriesPerProposal = DistributionSummary.builder("keel.raft.entries.per.proposal")
         .description("client requests handed to the Raft core as one proposal").register(registry);
+    this.refused = Counter.builder("keel.raft.proposals.refused")
+        .description("proposed entries the Raft core refused (no leader, transfer, limits); forwarded ones included")
+        .register(registry);
   }
 
   /** Adds a proposal; true when the batch is full and must be flushed before the next add. */
@@ -60,6 +65,7 @@ final class ProposalBatch {
     try {
       node.propose(data);
     } catch (ProposalDroppedException ex) {
+      refused.increment(n);
       for (int i = 0; i < n; i++) {
         if (ids[i] != FORWARDED) { // a dropped forwarded proposal times out at its follower, as in etcd
           proposals.fail(ids[i], EtcdStatus.TOO_MANY_REQUESTS.asRuntimeException());

@@ -9,6 +9,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Requests this member proposed and is waiting to see applied. Ids carry the member id in the high 16 bits and
@@ -23,6 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Proposals implements AutoCloseable {
   static final long SWEEP_MS = 50;
+  private static final Logger LOG = LoggerFactory.getLogger(Proposals.class);
+  private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private record Deadline(long id, long atNanos) {}
 
@@ -33,6 +38,8 @@ final class Proposals implements AutoCloseable {
   private final long timeoutNanos;
   private final ConcurrentLinkedQueue<Deadline> deadlines = new ConcurrentLinkedQueue<>();
   private final ScheduledExecutorService sweeper;
+  private final LongAdder timedOut = new LongAdder();
+  private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
 
   Proposals(long memberId, int maxPending, long timeoutMs) {
     this.idPrefix = (memberId & 0xFFFFL) << 48;
@@ -50,13 +57,30 @@ final class Proposals implements AutoCloseable {
   /** Fails every waiter whose deadline passed with a {@link TimeoutException} ("request timed out"). */
   void expire() {
     long now = System.nanoTime();
+    int expired = 0;
+    long firstId = 0;
     for (Deadline d = deadlines.peek(); d != null && d.atNanos() - now <= 0; d = deadlines.peek()) {
       deadlines.poll();
       CompletableFuture<Object> f = waiting.remove(d.id());
       if (f != null) {
         f.completeExceptionally(new TimeoutException());
+        firstId = expired == 0 ? d.id() : firstId;
+        expired++;
       }
     }
+    if (expired > 0) {
+      timedOut.add(expired);
+      if (now - lastLogNanos >= LOG_EVERY_NANOS) {
+        lastLogNanos = now;
+        LOG.warn("{} request(s) not applied within the request timeout (first id {}); {} timed out so far",
+            expired, Long.toHexString(firstId), timedOut.sum());
+      }
+    }
+  }
+
+  /** Requests that got "request timed out" since start. */
+  long timedOut() {
+    return timedOut.sum();
   }
 
   long nextId() {

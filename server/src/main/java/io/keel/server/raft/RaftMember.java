@@ -124,6 +124,9 @@ public final class RaftMember implements AutoCloseable {
         .build();
     RaftNode node = new RaftNode(config, log.storage());
     Proposals proposals = new Proposals(memberId, settings.maxPendingProposals(), settings.requestTimeoutMs());
+    io.micrometer.core.instrument.FunctionCounter.builder("keel.proposals.timed.out", proposals, Proposals::timedOut)
+        .description("writes not applied within the request timeout (\"etcdserver: request timed out\")")
+        .register(registry);
     ReadBarrier reads = new ReadBarrier(settings.tickMs() * 5, settings.maxPendingReads());
     RaftLoop[] loopRef = new RaftLoop[1];
     PeerTransport transport = new PeerTransport(clusterId, memberId, PeerLimits.DEFAULT,

@@ -21,10 +21,12 @@ import org.junit.jupiter.api.Test;
 /** Two transports on real loopback sockets. */
 class PeerTransportTest {
   static final long CLUSTER = 0xC1;
-  static final PeerLimits LIMITS = new PeerLimits(1024, 64, 1 << 20, 1 << 20, 20, 200);
+  static final PeerLimits LIMITS = new PeerLimits(1024, 64, 1 << 20, 1 << 20, 20, 200, 5000);
 
   final ConcurrentLinkedQueue<long[]> receivedByB = new ConcurrentLinkedQueue<>();
   final AtomicInteger unreachableFromA = new AtomicInteger();
+  /** While positive, B's receiver takes 100 ms per message (a busy peer: alive, but slow to read). */
+  final AtomicInteger slowMessagesAtB = new AtomicInteger();
   final ConcurrentLinkedQueue<Long> removedReportsToA = new ConcurrentLinkedQueue<>();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   PeerTransport a;
@@ -52,13 +54,29 @@ class PeerTransportTest {
     return ByteBuffer.allocate(8).putLong(n).array();
   }
 
+  static byte[] msg(long n, int sizeBytes) {
+    return ByteBuffer.allocate(sizeBytes).putLong(n).array();
+  }
+
+  static void sleepMs(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   void startB(long clusterId, int port) throws IOException {
     startB(clusterId, 2, port);
   }
 
   void startB(long clusterId, long localId, int port) throws IOException {
-    b = new PeerTransport(clusterId, localId, LIMITS, (from, m) -> receivedByB.add(new long[] {from,
-        ByteBuffer.wrap(m).getLong()}), id -> { }, registry);
+    b = new PeerTransport(clusterId, localId, LIMITS, (from, m) -> {
+      if (slowMessagesAtB.getAndDecrement() > 0) {
+        sleepMs(100);
+      }
+      return receivedByB.add(new long[] {from, ByteBuffer.wrap(m).getLong()});
+    }, id -> { }, registry);
     serverB = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .maxInboundMessageSize(b.maxInboundBytes()).addService(b.service()).build().start();
   }
@@ -135,6 +153,30 @@ class PeerTransportTest {
 
   double dropped() {
     return registry.find("keel.peer.dropped").counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  /**
+   * A peer that is alive but slow to read (flow control holds the stream for seconds) gets every message, late:
+   * only a broken stream or a full queue drops messages. Dropping on congestion lost followers' forwarded
+   * proposals under load, and their clients waited out the request timeout.
+   */
+  @Test
+  void aSlowButLivePeerLosesNothing() throws IOException {
+    int port = freePort();
+    startB(CLUSTER, port);
+    startA(port);
+    a.send(2, msg(-1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> receivedByB.size() == 1);
+    slowMessagesAtB.set(20); // ~2 s during which B reads 10 messages a second
+    int n = 300;
+    for (long i = 0; i < n; i++) {
+      assertThat(a.send(2, msg(i, 16 * 1024))).isTrue(); // 4.8 MB: far more than the stream's windows hold
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> receivedByB.size() == n + 1);
+    assertThat(receivedByB.stream().skip(1).mapToLong(r -> r[1])).containsExactlyElementsOf(
+        java.util.stream.LongStream.range(0, n).boxed().toList());
+    assertThat(dropped()).isZero();
+    assertThat(unreachableFromA.get()).isZero();
   }
 
   @Test
