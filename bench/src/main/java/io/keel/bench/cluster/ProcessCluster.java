@@ -43,6 +43,8 @@ public class ProcessCluster implements LocalCluster {
   private final List<Member> members;
   private final List<List<String>> commands = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
+  /** Stops the members when the bench is stopped (SIGTERM, Ctrl-C) before it could close the cluster. */
+  private final Thread stopOnExit = new Thread(this::stopMembers, "keel-bench-cluster-stop");
 
   /**
    * Starts the members and waits for them.
@@ -68,13 +70,16 @@ public class ProcessCluster implements LocalCluster {
     }
     this.members = List.copyOf(ms);
     String initialCluster = String.join(",", members.stream().map(m -> m.name() + "=" + m.peerUrl()).toList());
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
     try {
       for (Member m : members) {
         List<String> cmd = commandFor.command(m, initialCluster);
         commands.add(List.copyOf(cmd));
         LOG.info("starting {} member {}: {}", kind, m.name(), String.join(" ", cmd));
-        processes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(m.logFile().toFile()).start());
+        synchronized (this) { // the exit hook may read the list
+          processes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+              .redirectOutput(m.logFile().toFile()).start());
+        }
       }
       awaitReady(startTimeout);
     } catch (IOException | RuntimeException e) {
@@ -189,6 +194,15 @@ public class ProcessCluster implements LocalCluster {
   /** Terminates members gracefully (SIGTERM), then forcibly after 10 s. */
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    } catch (IllegalStateException shuttingDown) {
+      // the JVM is exiting: the hook stops the members
+    }
+    stopMembers();
+  }
+
+  private synchronized void stopMembers() {
     for (Process p : processes) {
       p.destroy();
     }

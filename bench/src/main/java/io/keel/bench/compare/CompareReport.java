@@ -6,6 +6,7 @@ import io.keel.bench.report.BenchResult;
 import io.keel.bench.report.Charts;
 import io.keel.bench.report.MachineFacts;
 import io.keel.bench.report.MarkdownTable;
+import io.keel.bench.report.ProcessCpu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ public final class CompareReport {
 
   /** Per (data point, system): averages over rounds, plus the last round for the CDF. */
   record Aggregate(double ratePerSecond, double p50Seconds, double p99Seconds, long errors, BenchResult last,
-      double serverCpuMsPerOp, double loadCpuMsPerOp) {}
+      double serverCpuMsPerOp, double loadCpuMsPerOp, double hostStealFraction) {}
 
   /**
    * @param invocation the exact command line that produced the report
@@ -63,6 +64,9 @@ public final class CompareReport {
         + "requests it completed; the load generator's own CPU alongside. Lower is better; on a saturated "
         + "machine the throughput ratio tends to the inverse of the CPU/op ratio.\n\n");
     md.append(cpuTable(agg).render()).append('\n');
+    md.append("## Every run\n\nHost steal is the share of the machine's CPU time (/proc/stat) the hypervisor gave "
+        + "to other guests during the run.\n\n");
+    md.append(roundsTable(outcome.results()).render()).append('\n');
     md.append("## Machine\n\n").append(machine.toMarkdown()).append('\n');
     md.append("The machine is shared with other work (builds, tests): treat small differences as noise.\n\n");
     md.append("## Charts\n\n");
@@ -95,6 +99,8 @@ public final class CompareReport {
         long ops = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().ops()).sum();
         long server = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().serverCpuNanos()).sum();
         long load = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().loadCpuNanos()).sum();
+        long steal = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().hostStealTicks()).sum();
+        long host = prs.stream().filter(r -> r.cpu() != null).mapToLong(r -> r.cpu().hostTotalTicks()).sum();
         m.put(s, new Aggregate(
             rs.stream().mapToDouble(BenchResult::ratePerSecond).average().orElse(0),
             rs.stream().mapToDouble(r -> r.percentile("50")).average().orElse(Double.NaN),
@@ -102,7 +108,8 @@ public final class CompareReport {
             rs.stream().mapToLong(BenchResult::errors).sum(),
             rs.get(rs.size() - 1),
             ops > 0 && server > 0 ? server / 1e6 / ops : Double.NaN,
-            ops > 0 && load > 0 ? load / 1e6 / ops : Double.NaN));
+            ops > 0 && load > 0 ? load / 1e6 / ops : Double.NaN,
+            host > 0 ? (double) steal / host : Double.NaN));
       });
       out.put(p, m);
     });
@@ -116,14 +123,31 @@ public final class CompareReport {
    */
   static MarkdownTable cpuTable(Map<KvSuite.DataPoint, Map<String, Aggregate>> agg) {
     MarkdownTable t = new MarkdownTable("data point", "keel members CPU ms/op", "etcd members CPU ms/op",
-        "CPU/op keel/etcd", "load tool CPU ms/op (keel run)", "load tool CPU ms/op (etcd run)");
+        "CPU/op keel/etcd", "load tool CPU ms/op (keel run)", "load tool CPU ms/op (etcd run)",
+        "host steal % (keel runs / etcd runs)");
     agg.forEach((p, m) -> {
       Aggregate k = m.get("keel");
       Aggregate e = m.get("etcd");
       t.row(p.id(), k == null ? "-" : fmt(k.serverCpuMsPerOp(), 3), e == null ? "-" : fmt(e.serverCpuMsPerOp(), 3),
           k == null || e == null ? "n/a" : ratio(k.serverCpuMsPerOp(), e.serverCpuMsPerOp()),
-          k == null ? "-" : fmt(k.loadCpuMsPerOp(), 3), e == null ? "-" : fmt(e.loadCpuMsPerOp(), 3));
+          k == null ? "-" : fmt(k.loadCpuMsPerOp(), 3), e == null ? "-" : fmt(e.loadCpuMsPerOp(), 3),
+          (k == null ? "-" : fmt(k.hostStealFraction() * 100, 0)) + " / "
+              + (e == null ? "-" : fmt(e.hostStealFraction() * 100, 0)));
     });
+    return t;
+  }
+
+  /** Every run on its own, in the order they ran: rounds differ when the host's load does. */
+  static MarkdownTable roundsTable(List<CompareRunner.PointResult> results) {
+    MarkdownTable t = new MarkdownTable("data point", "round", "system", "req/s", "p50 ms", "p99 ms", "errors",
+        "members CPU ms/op", "host steal %");
+    for (CompareRunner.PointResult r : results) {
+      ProcessCpu.Usage cpu = r.cpu();
+      t.row(r.point().id(), r.round(), r.system(), fmt(r.result().ratePerSecond(), 1),
+          fmt(r.result().percentile("50") * 1000, 3), fmt(r.result().percentile("99") * 1000, 3),
+          r.result().errors(), cpu == null ? "-" : fmt(cpu.serverMsPerOp(), 3),
+          cpu == null ? "-" : fmt(cpu.hostStealFraction() * 100, 0));
+    }
     return t;
   }
 

@@ -129,9 +129,9 @@ public final class CompareRunner {
             ProcessCpu.Usage cpu = mark.end(r.count());
             results.add(new PointResult(p, system, round, r, cpu));
             log.printf(Locale.ROOT, "%-12s %-5s round %d: %10.1f req/s  p50 %8.3f ms  p99 %8.3f ms  errors %d"
-                    + "  cpu/op: members %.3f ms, load tool %.3f ms%n",
+                    + "  cpu/op: members %.3f ms, load tool %.3f ms  host steal %.0f %%%n",
                 p.id(), system, round, r.ratePerSecond(), r.percentile("50") * 1000, r.percentile("99") * 1000,
-                r.errors(), cpu.serverMsPerOp(), cpu.loadMsPerOp());
+                r.errors(), cpu.serverMsPerOp(), cpu.loadMsPerOp(), cpu.hostStealFraction() * 100);
             log.flush();
           }
         }

@@ -61,8 +61,47 @@ public final class ProcessCpu {
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
-  /** CPU used over one interval: by the server processes and by the load generator, and the operations done. */
-  public record Usage(long serverCpuNanos, long loadCpuNanos, long ops) {
+  /**
+   * The whole host's CPU ticks from the first line of {@code /proc/stat}: {@code {steal, total}}, where total is
+   * user + nice + system + idle + iowait + irq + softirq + steal; {@code {0, 0}} if it cannot be read.
+   */
+  public static long[] hostTicks() {
+    try (java.io.BufferedReader r = Files.newBufferedReader(Path.of("/proc/stat"), StandardCharsets.US_ASCII)) {
+      String first = r.readLine();
+      return first == null ? new long[2] : parseHostTicks(first);
+    } catch (IOException | RuntimeException e) {
+      return new long[2];
+    }
+  }
+
+  /** {@code {steal, total}} from /proc/stat's aggregate "cpu" line (steal is its 8th value). */
+  static long[] parseHostTicks(String cpuLine) {
+    String[] f = cpuLine.trim().split("\\s+");
+    if (f.length < 9 || !f[0].equals("cpu")) {
+      throw new IllegalArgumentException("not /proc/stat's cpu line: " + cpuLine);
+    }
+    long total = 0;
+    for (int i = 1; i <= 8; i++) {
+      total += Long.parseLong(f[i]);
+    }
+    return new long[] {Long.parseLong(f[8]), total};
+  }
+
+  /**
+   * CPU used over one interval: by the server processes and by the load generator, the operations done, and the
+   * host's steal and total ticks over the interval (CPU the hypervisor gave to other guests: on a shared VM it
+   * moves wall-clock rates and tails while CPU per operation stays comparable).
+   */
+  public record Usage(long serverCpuNanos, long loadCpuNanos, long ops, long hostStealTicks, long hostTotalTicks) {
+    public Usage(long serverCpuNanos, long loadCpuNanos, long ops) {
+      this(serverCpuNanos, loadCpuNanos, ops, 0, 0);
+    }
+
+    /** Share of the host's CPU time stolen by the hypervisor over the interval (NaN without a reading). */
+    public double hostStealFraction() {
+      return hostTotalTicks > 0 ? (double) hostStealTicks / hostTotalTicks : Double.NaN;
+    }
+
     /** Server CPU milliseconds per operation (NaN without operations or readings). */
     public double serverMsPerOp() {
       return ops > 0 && serverCpuNanos > 0 ? serverCpuNanos / 1e6 / ops : Double.NaN;
@@ -75,13 +114,15 @@ public final class ProcessCpu {
   }
 
   /** A reading taken before an interval; {@link #end} gives the usage since. */
-  public record Mark(List<Long> pids, long serverCpuNanos, long loadCpuNanos) {
+  public record Mark(List<Long> pids, long serverCpuNanos, long loadCpuNanos, long[] host) {
     public static Mark start(List<Long> pids) {
-      return new Mark(List.copyOf(pids), cpuNanos(pids), selfCpuNanos());
+      return new Mark(List.copyOf(pids), cpuNanos(pids), selfCpuNanos(), hostTicks());
     }
 
     public Usage end(long ops) {
-      return new Usage(cpuNanos(pids) - serverCpuNanos, selfCpuNanos() - loadCpuNanos, ops);
+      long[] now = hostTicks();
+      return new Usage(cpuNanos(pids) - serverCpuNanos, selfCpuNanos() - loadCpuNanos, ops, now[0] - host[0],
+          now[1] - host[1]);
     }
   }
 }

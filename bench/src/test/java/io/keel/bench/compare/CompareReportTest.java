@@ -35,9 +35,9 @@ class CompareReportTest {
       runs.add(new CompareRunner.PointResult(p, "keel", 1, result("keel", 500, 2_000_000)));
       runs.add(new CompareRunner.PointResult(p, "etcd", 1, result("etcd", 1000, 1_000_000)));
       runs.add(new CompareRunner.PointResult(p, "keel", 2, result("keel", 700, 2_000_000),
-          new ProcessCpu.Usage(1_200_000_000L, 600_000_000L, 1200)));
+          new ProcessCpu.Usage(1_200_000_000L, 600_000_000L, 1200, 30, 1000)));
       runs.add(new CompareRunner.PointResult(p, "etcd", 2, result("etcd", 1000, 1_000_000),
-          new ProcessCpu.Usage(500_000_000L, 250_000_000L, 1000)));
+          new ProcessCpu.Usage(500_000_000L, 250_000_000L, 1000, 100, 1000)));
     }
     CompareRunner.Settings settings = new CompareRunner.Settings(List.of("keel", "etcd"), 1, dir,
         Path.of("k.jar"), List.of(), Path.of("/usr/bin/etcd"), 1000, 2, 2, 1000, 10);
@@ -51,7 +51,11 @@ class CompareReportTest {
     assertThat(md).contains("| put-c1 | 1 | 1 | 600.0 | 1000.0 | 0.60 | 2.001 | 1.000 | 2.001 | 1.000 | 2.00 | 0/0 |");
     assertThat(md).contains("| range-s-c256 | 256 | 25 |");
     // CPU/op only from the rounds that measured it: keel 1200 ms / 1200 ops, etcd 500 ms / 1000 ops
-    assertThat(md).contains("| put-c1000 | 1.000 | 0.500 | 2.00 | 0.500 | 0.250 |");
+    assertThat(md).contains("| put-c1000 | 1.000 | 0.500 | 2.00 | 0.500 | 0.250 | 3 / 10 |");
+    // every run on its own, with the host's steal where it was measured
+    assertThat(md).contains("| put-c1000 | 1 | keel | 500.0 | 2.001 | 2.001 | 0 | - | - |",
+        "| put-c1000 | 2 | keel | 700.0 | 2.001 | 2.001 | 0 | 1.000 | 3 |",
+        "| put-c1000 | 2 | etcd | 1000.0 | 1.000 | 1.000 | 0 | 0.500 | 10 |");
     assertThat(md).contains("bin/keel bench compare --suite kv", "/usr/bin/etcd --name etcd0",
         "bin/keel bench kv put --clients 1", "cores (nproc): 2");
     assertThat(dir.resolve("throughput-put.png")).isNotEmptyFile();

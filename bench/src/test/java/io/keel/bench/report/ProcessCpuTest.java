@@ -33,5 +33,16 @@ class ProcessCpuTest {
     assertThat(u.serverMsPerOp()).isGreaterThanOrEqualTo(1.0);
     assertThat(ProcessCpu.cpuNanos(List.of(Long.MAX_VALUE))).isZero(); // no such process
     assertThat(new ProcessCpu.Usage(0, 0, 0).serverMsPerOp()).isNaN();
+    assertThat(new ProcessCpu.Usage(0, 0, 0).hostStealFraction()).isNaN();
+    assertThat(u.hostTotalTicks()).isPositive(); // this is Linux: /proc/stat moved over 300 ms
+    assertThat(u.hostStealTicks()).isBetween(0L, u.hostTotalTicks());
+  }
+
+  @Test
+  void readsTheHostsStealFromProcStat() {
+    long[] t = ProcessCpu.parseHostTicks("cpu  100 5 50 800 10 1 4 30 0 0");
+    assertThat(t).containsExactly(30, 1000);
+    assertThat(new ProcessCpu.Usage(1, 1, 1, t[0], t[1]).hostStealFraction()).isEqualTo(0.03);
+    assertThatThrownBy(() -> ProcessCpu.parseHostTicks("cpu0 1 2 3")).isInstanceOf(IllegalArgumentException.class);
   }
 }
