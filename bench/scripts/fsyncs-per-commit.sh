@@ -54,24 +54,14 @@ metrics_url() { # system member
   if [ "$1" = keel ]; then echo http://127.0.0.1:$(port $2 381)/metrics; else echo http://127.0.0.1:$(port $2 379)/metrics; fi
 }
 
-# sum of a metric (first sample per member) over the three members
-metric_sum() { # system name
-  local total=0 v
+# a metric's first sample on each member, one per line
+metric_values() { # system name
   for i in 0 1 2; do
-    v=$(curl -sf "$(metrics_url $1 $i)" | awk -v n="$2" '$1 == n { printf "%.0f", $2; exit }')
-    total=$((total + ${v:-0}))
+    curl -sf "$(metrics_url $1 $i)" | awk -v n="$2" '$1 == n { printf "%.0f\n", $2; exit }'
   done
-  echo $total
 }
-
-metric_max() { # system name
-  local best=0 v
-  for i in 0 1 2; do
-    v=$(curl -sf "$(metrics_url $1 $i)" | awk -v n="$2" '$1 == n { printf "%.0f", $2; exit }')
-    [ "${v:-0}" -gt "$best" ] && best=${v:-0}
-  done
-  echo $best
-}
+metric_sum() { metric_values "$1" "$2" | awk '{ t += $1 } END { print t + 0 }'; }
+metric_max() { metric_values "$1" "$2" | awk '$1 > m { m = $1 } END { print m + 0 }'; }
 
 await_ready() { # system
   for _ in $(seq 1 90); do
@@ -91,27 +81,26 @@ load() { # seconds
     --key-space-size 100000 --val-size 256 --total 100000000 --max-seconds "$1" --no-progress
 }
 
+# "committed fsyncs backend-commits" of a system right now
+counters() { # system
+  if [ "$1" = keel ]; then
+    echo "$(metric_max keel keel_raft_commit_index) $(metric_sum keel keel_wal_fsyncs_total) 0"
+  else
+    echo "$(metric_max etcd etcd_server_proposals_committed_total)" \
+      "$(metric_sum etcd etcd_disk_wal_fsync_duration_seconds_count)" \
+      "$(metric_sum etcd etcd_disk_backend_commit_duration_seconds_count)"
+  fi
+}
+
 echo "| system | req/s | committed entries | log fsyncs (3 members) | log fsyncs per commit | backend commits (3 members) | backend commits per commit |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for sys in keel etcd; do
   start $sys
   await_ready $sys
   load "$warm" > $dir/$sys/warm.txt 2>&1
-  if [ $sys = keel ]; then
-    c0=$(metric_max keel keel_raft_commit_index); f0=$(metric_sum keel keel_wal_fsyncs_total); b0=0
-  else
-    c0=$(metric_max etcd etcd_server_proposals_committed_total)
-    f0=$(metric_sum etcd etcd_disk_wal_fsync_duration_seconds_count)
-    b0=$(metric_sum etcd etcd_disk_backend_commit_duration_seconds_count)
-  fi
+  read -r c0 f0 b0 < <(counters $sys)
   load "$meas" > $dir/$sys/measure.txt 2>&1
-  if [ $sys = keel ]; then
-    c1=$(metric_max keel keel_raft_commit_index); f1=$(metric_sum keel keel_wal_fsyncs_total); b1=0
-  else
-    c1=$(metric_max etcd etcd_server_proposals_committed_total)
-    f1=$(metric_sum etcd etcd_disk_wal_fsync_duration_seconds_count)
-    b1=$(metric_sum etcd etcd_disk_backend_commit_duration_seconds_count)
-  fi
+  read -r c1 f1 b1 < <(counters $sys)
   rate=$(awk '/Requests\/sec/ { print $2 }' $dir/$sys/measure.txt)
   awk -v s=$sys -v r="$rate" -v c=$((c1 - c0)) -v f=$((f1 - f0)) -v b=$((b1 - b0)) 'BEGIN {
     printf "| %s | %.0f | %d | %d | %.4f | %d | %.4f |\n", s, r, c, f, f / c, b, b / c }'
