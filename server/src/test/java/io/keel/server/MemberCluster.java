@@ -196,7 +196,7 @@ public final class MemberCluster implements AutoCloseable {
     if (channels[i] == null) {
       channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", clientPorts[i]).usePlaintext().build();
     }
-    await().atMost(Duration.ofSeconds(15)).until(() -> servers[i].member().leaderId() != 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> servers[i].member().leaderId() != 0);
   }
 
   public void stop(int i) {
@@ -256,7 +256,7 @@ public final class MemberCluster implements AutoCloseable {
   /** The running member that leads now (waits up to 15 s for one). */
   public int leader() {
     int[] leader = {-1};
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
       for (int i = 0; i < size; i++) {
         if (servers[i] != null && servers[i].member().leaderId() == servers[i].member().memberId()) {
           leader[0] = i;
@@ -342,7 +342,7 @@ public final class MemberCluster implements AutoCloseable {
   /** Every listed member reaches the same revision with the same HashKV. */
   public void assertHashesEqual(List<Integer> members) {
     long rev = kv(members.get(0)).range(RangeRequest.newBuilder().setKey(b("k")).build()).getHeader().getRevision();
-    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       Set<Integer> hashes = new HashSet<>();
       for (int i : members) {
         hashes.add(MaintenanceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(5, TimeUnit.SECONDS)

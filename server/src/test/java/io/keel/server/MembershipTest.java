@@ -60,7 +60,7 @@ class MembershipTest {
       // MemberList is served from the member's applied state (not linearizable, as in etcd 3.4); the proposer
       // answered once it applied the change, the leader may apply it a moment later.
       int lead = leader;
-      await().atMost(Duration.ofSeconds(10)).until(() -> members(c, lead).size() == 4);
+      await().atMost(Duration.ofSeconds(30)).until(() -> members(c, lead).size() == 4);
       Map<Long, Member> listed = members(c, leader);
       assertThat(listed).hasSize(4);
       Member added = listed.values().stream().filter(Member::getIsLearner).findFirst().orElseThrow();
@@ -80,7 +80,7 @@ class MembershipTest {
       // promoted through a follower, which forwards to the leader (only it knows whether the learner is in sync)
       int follower = c.other(leader);
       c.cluster(follower).memberPromote(MemberPromoteRequest.newBuilder().setID(added.getID()).build());
-      await().atMost(Duration.ofSeconds(10)).until(() -> !c.server(learner).member().isLearner());
+      await().atMost(Duration.ofSeconds(30)).until(() -> !c.server(learner).member().isLearner());
       assertThat(members(c, learner).get(added.getID()).getIsLearner()).isFalse();
       assertThat(members(c, learner).get(added.getID()).getName()).isEqualTo("m" + learner);
       acked.addAll(c.put(learner, 300, 320)); // a voter now: writes and linearizable reads

@@ -81,7 +81,7 @@ class ReplicationTest {
     }
 
     c.start(leader); // same data dir: replays its WAL, then catches up from the new leader
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(c.keysOn(leader, false)).isEqualTo(acked));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(c.keysOn(leader, false)).isEqualTo(acked));
     c.assertHashesEqual(List.of(0, 1, 2));
   }
 
@@ -102,7 +102,7 @@ class ReplicationTest {
   @Test
   void aMinorityCanNeitherCommitNorServeLinearizableReads() {
     c.kv(0).put(PutRequest.newBuilder().setKey(b("k-before")).setValue(b("v")).build());
-    await().atMost(Duration.ofSeconds(5)).until(() -> c.keysOn(2, true).contains("k-before"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> c.keysOn(2, true).contains("k-before"));
     for (int i = 0; i < 2; i++) {
       c.stop(i);
     }
@@ -113,7 +113,7 @@ class ReplicationTest {
     // A client that requires a leader (etcd's "hasleader" metadata) is told at once, once the member knows none.
     io.grpc.Metadata md = new io.grpc.Metadata();
     md.put(io.grpc.Metadata.Key.of("hasleader", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "true");
-    await().atMost(Duration.ofSeconds(10)).until(() -> c.server(2).member().leaderId() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> c.server(2).member().leaderId() == 0);
     KeelServerTest.assertStatus(() -> c.kv(2).withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md))
         .put(PutRequest.newBuilder().setKey(b("k-lost")).setValue(b("v")).build()),
         Status.Code.UNAVAILABLE, "etcdserver: no leader");

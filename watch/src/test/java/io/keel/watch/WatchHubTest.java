@@ -40,7 +40,7 @@ class WatchHubTest {
   }
 
   static void awaitCount(CollectingSink sink, int n) {
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.received().size() >= n);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.received().size() >= n);
   }
 
   @Test
@@ -107,7 +107,7 @@ class WatchHubTest {
         .setWatchId(2).build());
     f.hub.create(s, prefix("p/").setStartRevision(r1).addFilters(WatchCreateRequest.FilterType.NODELETE)
         .setWatchId(3).build());
-    await().atMost(Duration.ofSeconds(10)).until(() -> events(sink, 1).size() == 4
+    await().atMost(Duration.ofSeconds(30)).until(() -> events(sink, 1).size() == 4
         && events(sink, 2).size() == 1 && events(sink, 3).size() == 3);
     List<Event> all = events(sink, 1);
     assertThat(all).extracting(e -> e.getKv().getKey().toStringUtf8()).containsExactly("p/a", "p/b", "p/a", "p/a");
@@ -133,7 +133,7 @@ class WatchHubTest {
     f.put("p/a", "1"); // update: prev p/a=0
     f.put("p/b", "1"); // create: no prev
     f.store.deleteRange(DeleteRangeRequest.newBuilder().setKey(b("p/")).setRangeEnd(b("p0")).build(), 0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> events(sink, 1).size() == 4
+    await().atMost(Duration.ofSeconds(30)).until(() -> events(sink, 1).size() == 4
         && events(sink, 2).size() == 4 && events(sink, 3).size() == 4);
     List<Event> withPrev = events(sink, 1);
     assertThat(withPrev.get(0).getPrevKv().getValue()).isEqualTo(b("0"));
@@ -177,7 +177,7 @@ class WatchHubTest {
           .setValue(b("x".repeat(300)))));
     }
     f.store.txn(t.build(), 0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> events(sink, 1).size() == 10 && events(sink, 2).size() == 10);
+    await().atMost(Duration.ofSeconds(30)).until(() -> events(sink, 1).size() == 10 && events(sink, 2).size() == 10);
     List<WatchResponse> frags = sink.forWatch(1).subList(1, sink.forWatch(1).size());
     assertThat(frags.size()).isGreaterThan(1);
     assertThat(frags.subList(0, frags.size() - 1)).allMatch(WatchResponse::getFragment);
@@ -198,7 +198,7 @@ class WatchHubTest {
     Session s = f.hub.open(sink);
     f.hub.create(s, watch("k").setStartRevision(2).build());
     f.hub.create(s, watch("k").setStartRevision(4).build());
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.forWatch(0).size() == 2 && events(sink, 1).size() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.forWatch(0).size() == 2 && events(sink, 1).size() == 3);
     WatchResponse canceled = sink.forWatch(0).get(1);
     assertThat(sink.forWatch(0).get(0).getCreated()).isTrue();
     assertThat(canceled.getCanceled()).isTrue();
@@ -221,10 +221,10 @@ class WatchHubTest {
       last = f.put("k", "" + i);
     }
     long l = last;
-    await().atMost(Duration.ofSeconds(10)).until(() -> f.hub.watcherCounts()[1] == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> f.hub.watcherCounts()[1] == 1);
     f.store.compact(CompactionRequest.newBuilder().setRevision(l).build(), 0);
     sink.setReady(true);
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.forWatch(0).stream().anyMatch(WatchResponse::getCanceled));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.forWatch(0).stream().anyMatch(WatchResponse::getCanceled));
     List<WatchResponse> r = sink.forWatch(0);
     WatchResponse end = r.get(r.size() - 1);
     assertThat(end.getCompactRevision()).isEqualTo(l);
@@ -243,12 +243,12 @@ class WatchHubTest {
     Session s = f.hub.open(sink);
     f.hub.create(s, watch("a").setProgressNotify(true).build());
     f.hub.create(s, watch("b").build());
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.forWatch(0).size() >= 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.forWatch(0).size() >= 3);
     assertThat(sink.forWatch(0).get(1).getEventsCount()).isZero();
     assertThat(sink.forWatch(0).get(1).getHeader().getRevision()).isEqualTo(rev);
     assertThat(sink.forWatch(1)).hasSize(1).as("no progress without progress_notify");
     f.hub.requestProgress(s);
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.forWatch(-1).size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.forWatch(-1).size() == 1);
     assertThat(sink.forWatch(-1).get(0).getHeader().getRevision()).isEqualTo(rev);
   }
 
@@ -266,7 +266,7 @@ class WatchHubTest {
     f.store.addListener(f.hub);
     f.hub.onRestored(f.store.currentRevision(), f.store.compactRevision());
     f.put("r/4", "d");
-    await().atMost(Duration.ofSeconds(10)).until(() -> events(sink, 0).size() == 4);
+    await().atMost(Duration.ofSeconds(30)).until(() -> events(sink, 0).size() == 4);
     assertThat(events(sink, 0)).extracting(e -> e.getKv().getKey().toStringUtf8())
         .containsExactly("r/1", "r/2", "r/3", "r/4");
   }
@@ -281,8 +281,8 @@ class WatchHubTest {
     }
     awaitCount(sink, 10);
     f.hub.finish(s);
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.closedWith != null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.closedWith != null);
     assertThat(sink.closedWith.isOk()).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> f.hub.watcherCounts()[0] == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> f.hub.watcherCounts()[0] == 0);
   }
 }

@@ -87,17 +87,19 @@ class LessorTest {
 
   @Test
   void expiredLeasesAreRevokedAtTheConfiguredRateNeverBeforeTheirTtl() throws Exception {
-    start(new Lessor.Settings(200, 20, 100, 3000, 1000), true);
+    // a retry interval far beyond any stall of a loaded machine: this test is about the rate and the TTL, and a
+    // revoke not applied within the retry interval is proposed again by design (renewalsKeepALease... covers that)
+    start(new Lessor.Settings(200, 20, 100, 60_000, 1000), true);
     assertThat(lessor.isPrimary()).isTrue();
     long grantedAt = System.nanoTime();
     for (long id = 1; id <= 150; id++) {
       grant(id, 1, "k" + id);
     }
-    await().atMost(Duration.ofSeconds(15)).until(() -> store.leases().size() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> store.leases().size() == 0);
     List<Long> times = new ArrayList<>();
     proposedAt.values().forEach(times::addAll);
     Collections.sort(times);
-    assertThat(times).hasSize(150); // each once: none re-proposed within the 3 s retry interval
+    assertThat(times).hasSize(150); // each once: none re-proposed within the retry interval
     assertThat(times.get(0) - grantedAt).as("first revoke after the TTL").isGreaterThanOrEqualTo(1_000_000_000L);
     for (int i = 0; i < times.size(); i++) {
       int j = i;
@@ -123,10 +125,10 @@ class LessorTest {
       Thread.sleep(200);
     }
     assertThat(proposedAt).isEmpty();
-    await().atMost(Duration.ofSeconds(5)).until(() -> proposedAt.containsKey(7L));
+    await().atMost(Duration.ofSeconds(30)).until(() -> proposedAt.containsKey(7L));
     assertThat(lessor.renew(7)).as("expired: its revoke is on the way").isZero();
     assertThat(lessor.remainingSeconds(7)).isZero();
-    await().atMost(Duration.ofSeconds(5)).until(() -> proposedAt.get(7L).size() >= 2); // retried after 400 ms
+    await().atMost(Duration.ofSeconds(30)).until(() -> proposedAt.get(7L).size() >= 2); // retried after 400 ms
     assertThat(lessor.renew(99)).as("unknown lease").isZero();
     assertThat(lessor.remainingSeconds(99)).isEqualTo(-1);
   }

@@ -83,7 +83,7 @@ class AlarmQuotaTest {
           .build();
       for (int i = 0; i < 3; i++) {
         int m = i;
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(c.maintenance(m)
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(c.maintenance(m)
             .alarm(alarm(AlarmRequest.AlarmAction.GET, 0, AlarmType.NONE)).getAlarmsList()).containsExactly(expected));
       }
       assertThat(c.maintenance(2).status(StatusRequest.getDefaultInstance()).getErrorsList())
@@ -119,7 +119,7 @@ class AlarmQuotaTest {
           AlarmType.NOSPACE)).getAlarmsList()).as("disarming again clears nothing").isEmpty();
       for (int i = 0; i < 3; i++) {
         int m = i;
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(c.maintenance(m)
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(c.maintenance(m)
             .status(StatusRequest.getDefaultInstance()).getErrorsList()).isEmpty());
       }
       assertThat(c.kv(2).put(PutRequest.newBuilder().setKey(b("x")).setValue(b("y")).build()).getHeader().getRevision())

@@ -166,7 +166,7 @@ class PeerTransportTest {
     startB(CLUSTER, port);
     startA(port);
     a.send(2, msg(-1));
-    await().atMost(Duration.ofSeconds(10)).until(() -> receivedByB.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receivedByB.size() == 1);
     slowMessagesAtB.set(20); // ~2 s during which B reads 10 messages a second
     int n = 300;
     for (long i = 0; i < n; i++) {
@@ -187,11 +187,12 @@ class PeerTransportTest {
     for (long i = 0; i < 5_000; i++) {
       a.send(2, msg(i)); // bounded queue: returns at once, full or not
     }
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
-    await().atMost(Duration.ofSeconds(10)).until(() -> unreachableFromA.get() > 0 && dropped() > 0);
+    // blocking on the dead peer would cost seconds per message; 5 s leaves room for a stalled CI machine
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    await().atMost(Duration.ofSeconds(30)).until(() -> unreachableFromA.get() > 0 && dropped() > 0);
 
     startB(CLUSTER, port);
-    await().atMost(Duration.ofSeconds(15)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(1_000_000));
       return receivedByB.stream().anyMatch(r -> r[1] == 1_000_000);
     });
@@ -202,7 +203,7 @@ class PeerTransportTest {
     int port = freePort();
     startB(0xBAD, port);
     startA(port);
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(7));
       return registry.get("keel.peer.rejected.streams").counter().count() >= 1;
     });
@@ -216,14 +217,14 @@ class PeerTransportTest {
     startB(CLUSTER, port);
     b.removedMembers(List.of(1L));
     startA(port);
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(7));
       return !removedReportsToA.isEmpty();
     });
     for (long i = 0; i < 50; i++) { // it keeps sending (and reconnecting) until it stops: still refused, told once
       a.send(2, msg(i));
     }
-    await().atMost(Duration.ofSeconds(10))
+    await().atMost(Duration.ofSeconds(30))
         .until(() -> registry.get("keel.peer.refused.removed").counter().count() >= 2);
     assertThat(receivedByB).isEmpty();
     assertThat(removedReportsToA).containsExactly(2L);
@@ -235,7 +236,7 @@ class PeerTransportTest {
     startB(CLUSTER, port);
     b.removedMembers(List.of(1L));
     startA(port); // sends nothing: its sender's hello is enough
-    await().atMost(Duration.ofSeconds(10)).until(() -> !removedReportsToA.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !removedReportsToA.isEmpty());
     assertThat(removedReportsToA).containsExactly(2L);
   }
 
@@ -244,17 +245,17 @@ class PeerTransportTest {
     int port = freePort();
     startB(CLUSTER, port);
     startA(port);
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(1));
       return !receivedByB.isEmpty();
     });
     // nothing in flight: everything A wrote has arrived, and it stays so (A's queue is empty)
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10)).until(() ->
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(30)).until(() ->
         receivedByB.size() == (int) registry.get("keel.peer.sent.messages").counter().count());
     int received = receivedByB.size();
     b.removedMembers(List.of(5L)); // someone else: the stream stays
     b.removedMembers(List.of(5L, 1L)); // A sends nothing more: only cutting its open stream tells it
-    await().atMost(Duration.ofSeconds(10)).until(() -> !removedReportsToA.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !removedReportsToA.isEmpty());
     assertThat(removedReportsToA).containsExactly(2L);
     assertThat(receivedByB).hasSize(received);
     assertThat(registry.get("keel.peer.refused.removed").counter().count()).isGreaterThanOrEqualTo(1); // + re-hellos
@@ -267,7 +268,7 @@ class PeerTransportTest {
     startB(0xBAD, port);
     b.removedMembers(List.of(1L));
     startA(port);
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(1));
       return registry.get("keel.peer.rejected.streams").counter().count() >= 2;
     });
@@ -277,7 +278,7 @@ class PeerTransportTest {
     // the peer at that address is another member (3, not 2): refused as a mismatch
     startB(CLUSTER, 3, port);
     double rejected = registry.get("keel.peer.rejected.streams").counter().count();
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(2));
       return registry.get("keel.peer.rejected.streams").counter().count() > rejected;
     });
@@ -286,7 +287,7 @@ class PeerTransportTest {
 
     // the peer is down: unreachable
     int before = unreachableFromA.get();
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(3));
       return unreachableFromA.get() > before;
     });
@@ -294,7 +295,7 @@ class PeerTransportTest {
     // the peer removed someone else: delivered
     startB(CLUSTER, port);
     b.removedMembers(List.of(5L));
-    await().atMost(Duration.ofSeconds(15)).until(() -> {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.send(2, msg(4));
       return receivedByB.stream().anyMatch(r -> r[1] == 4);
     });

@@ -146,7 +146,7 @@ class SnapshotStreamTest {
     // The sender cancels the call: if the cancel reaches the receiver after the first chunk it aborts the transfer;
     // if it overtakes the chunks still buffered on the client, the receiver never sees the stream. Either way
     // nothing is installed.
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(completed).isEmpty());
     assertThat(aborted).hasSizeLessThanOrEqualTo(1);
   }
@@ -165,7 +165,7 @@ class SnapshotStreamTest {
       assertThat(outcome.get(30, TimeUnit.SECONDS)).isFalse();
     }
     assertThat(registry.get("keel.snapshot.checksum.duration").tag("phase", "send").timer().count()).isEqualTo(1);
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       assertThat(completed).isEmpty();
       assertThat(aborted).as("no stream was opened").isEmpty();
     });
@@ -265,12 +265,12 @@ class SnapshotStreamTest {
       public void onCompleted() {}
     });
     first.onNext(header(meta("a.sst", 4)));
-    await().atMost(Duration.ofSeconds(5)).until(() -> !registry.find("keel.snapshot.receives").counters().isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !registry.find("keel.snapshot.receives").counters().isEmpty());
     Thread.sleep(200); // let the first header be processed
     Status s = rawStream(header(meta("b.sst", 4)));
     assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     first.onError(new RuntimeException("sender gives up"));
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(aborted).isNotEmpty());
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(aborted).isNotEmpty());
     assertThat(rawStream(header(meta("c.sst", 0)), SnapshotChunk.newBuilder().setFile(0).setFileEnd(true)
         .setFileCrc32C(0).build(), SnapshotChunk.newBuilder().setSha256(ByteString.copyFrom(
         java.security.MessageDigest.getInstance("SHA-256").digest())).build()))

@@ -25,7 +25,7 @@ class ProposalsTest {
       p.take(answeredId).complete("ok");
       assertThat(timedOut).noneMatch(CompletableFuture::isDone);
 
-      await().atMost(Duration.ofSeconds(5)).until(() -> timedOut.stream().allMatch(CompletableFuture::isDone));
+      await().atMost(Duration.ofSeconds(30)).until(() -> timedOut.stream().allMatch(CompletableFuture::isDone));
       for (CompletableFuture<Object> f : timedOut) {
         assertThat(f).isCompletedExceptionally();
         try {

@@ -147,13 +147,13 @@ class WatchServiceTest {
     w.create(WatchCreateRequest.newBuilder().setKey(b("k")).build());
     w.next(5000);
     w.halfClose();
-    await().atMost(Duration.ofSeconds(5)).until(() -> w.completed);
+    await().atMost(Duration.ofSeconds(30)).until(() -> w.completed);
     WatchClient open = new WatchClient(channel);
     open.create(WatchCreateRequest.newBuilder().setKey(b("k")).build());
     open.next(5000);
     long t0 = System.nanoTime();
     server.close();
-    await().atMost(Duration.ofSeconds(5)).until(() -> open.error != null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> open.error != null);
     assertThat((System.nanoTime() - t0) / 1_000_000).as("close does not wait for watch streams").isLessThan(4000);
   }
 }
