@@ -21,6 +21,7 @@ import io.keel.proto.etcdserverpb.MemberPromoteRequest;
 import io.keel.proto.etcdserverpb.MemberRemoveRequest;
 import io.keel.proto.etcdserverpb.PutRequest;
 import io.keel.proto.etcdserverpb.RangeRequest;
+import io.keel.server.cluster.MemberErrors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -295,8 +296,8 @@ public final class MemberCluster implements AutoCloseable {
     }
     clientPorts[i] = freePort();
     peerPorts[i] = freePort();
-    MemberAddResponse r = cluster(via).memberAdd(MemberAddRequest.newBuilder().addPeerURLs(peerUrl(i))
-        .setIsLearner(learner).build());
+    MemberAddResponse r = whileUnhealthy(() -> cluster(via).memberAdd(MemberAddRequest.newBuilder()
+        .addPeerURLs(peerUrl(i)).setIsLearner(learner).build()));
     StringBuilder c = new StringBuilder();
     for (Member m : r.getMembersList()) {
       String n = m.getID() == r.getMember().getID() ? name(i) : m.getName();
@@ -315,7 +316,31 @@ public final class MemberCluster implements AutoCloseable {
 
   /** Removes member {@code target} through member {@code via}. */
   public void removeMember(int via, long targetId) {
-    cluster(via).memberRemove(MemberRemoveRequest.newBuilder().setID(targetId).build());
+    whileUnhealthy(() -> cluster(via).memberRemove(MemberRemoveRequest.newBuilder().setID(targetId).build()));
+  }
+
+  /**
+   * Runs a membership call again, as an operator would, while it is refused as "etcdserver: unhealthy cluster"
+   * (a voter connected for less than etcd's 5 s health interval, e.g. right after the cluster started).
+   */
+  public static <T> T whileUnhealthy(java.util.function.Supplier<T> call) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return call.get();
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (!MemberErrors.UNHEALTHY.getDescription().equals(e.getStatus().getDescription())
+            || System.nanoTime() - deadline >= 0) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   public void promote(int via, long learnerId) {

@@ -210,6 +210,46 @@ class MembershipTest {
     }
   }
 
+  /**
+   * etcd's strict reconfiguration check: with a voter down nothing is added and no connected voter removed
+   * ("etcdserver: unhealthy cluster", UNAVAILABLE); the down voter itself may be removed, after which the two left
+   * are healthy again.
+   */
+  @Test
+  void aVoterDownMakesTheClusterUnhealthyForReconfigurationUntilItIsRemoved() throws Exception {
+    try (MemberCluster c = MemberCluster.builder(dir, 3).start()) {
+      int leader = c.leader();
+      Set<String> acked = new HashSet<>(c.put(leader, 0, 10));
+      // healthy once every voter has been connected for 5 s: an add goes through (retried until then)
+      String firstUrl = "http://127.0.0.1:" + MemberCluster.freePort();
+      long first = MemberCluster.whileUnhealthy(() -> c.cluster(leader).memberAdd(MemberAddRequest.newBuilder()
+          .addPeerURLs(firstUrl).setIsLearner(true).build())).getMember().getID();
+      c.cluster(leader).memberRemove(MemberRemoveRequest.newBuilder().setID(first).build()); // a learner: exempt
+
+      int down = c.other(leader);
+      int up = 3 - leader - down;
+      long downId = c.memberId(down);
+      c.stop(down);
+      String url = "http://127.0.0.1:" + MemberCluster.freePort();
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertStatus(() -> c.cluster(leader)
+          .memberAdd(MemberAddRequest.newBuilder().addPeerURLs(url).setIsLearner(true).build()),
+          Status.Code.UNAVAILABLE, "etcdserver: unhealthy cluster"));
+      assertStatus(() -> c.cluster(leader).memberAdd(MemberAddRequest.newBuilder().addPeerURLs(url).build()),
+          Status.Code.UNAVAILABLE, "etcdserver: unhealthy cluster");
+      assertStatus(() -> c.cluster(leader).memberRemove(MemberRemoveRequest.newBuilder().setID(c.memberId(up))
+          .build()), Status.Code.UNAVAILABLE, "etcdserver: unhealthy cluster");
+      assertThat(members(c, leader)).hasSize(3);
+
+      c.cluster(leader).memberRemove(MemberRemoveRequest.newBuilder().setID(downId).build());
+      assertThat(members(c, leader)).hasSize(2).doesNotContainKey(downId);
+      long added = c.cluster(leader).memberAdd(MemberAddRequest.newBuilder().addPeerURLs(url).setIsLearner(true)
+          .build()).getMember().getID();
+      assertThat(members(c, leader)).hasSize(3).containsKey(added);
+      acked.addAll(c.put(leader, 10, 20));
+      assertAllHold(c, List.of(leader, up), acked);
+    }
+  }
+
   @Test
   void changesThatDoNotFitGetEtcdsErrors() throws Exception {
     try (MemberCluster c = MemberCluster.builder(dir, 1).start()) {

@@ -1,5 +1,6 @@
 package io.keel.chaos.nemesis;
 
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keel.chaos.cluster.Node;
 import io.keel.proto.etcdserverpb.ClusterGrpc;
@@ -14,14 +15,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * etcd's Cluster API as the membership nemesis uses it: every call has a deadline and goes to one member; only
- * {@link #list} tries several members. Non-idempotent calls (add, remove, promote) are never retried here: the
- * caller learns their outcome from a later {@link #list}.
+ * {@link #list} tries several members. Non-idempotent calls (add, remove, promote) are retried only when refused
+ * before being proposed ("unhealthy cluster"); otherwise the caller learns their outcome from a later {@link #list}.
  */
 final class ClusterApi {
   static final long CALL_TIMEOUT_MS = 5_000;
+  /** etcd's answer to a reconfiguration while a voter is (or was lately) disconnected. */
+  static final String UNHEALTHY = "etcdserver: unhealthy cluster";
+  /** How long a refused change is retried: three times etcd's 5 s health interval. */
+  static final long UNHEALTHY_WAIT_MS = 15_000;
+  static final long UNHEALTHY_RETRY_MS = 500;
 
   private ClusterApi() {
   }
@@ -52,13 +59,41 @@ final class ClusterApi {
   }
 
   static void remove(Node via, long id) {
-    ClusterGrpc.newBlockingStub(via.channel()).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .memberRemove(MemberRemoveRequest.newBuilder().setID(id).build());
+    whileUnhealthy(() -> ClusterGrpc.newBlockingStub(via.channel())
+        .withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .memberRemove(MemberRemoveRequest.newBuilder().setID(id).build()));
   }
 
   static MemberAddResponse add(Node via, String peerUrl, boolean learner) {
-    return ClusterGrpc.newBlockingStub(via.channel()).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .memberAdd(MemberAddRequest.newBuilder().addPeerURLs(peerUrl).setIsLearner(learner).build());
+    return whileUnhealthy(() -> ClusterGrpc.newBlockingStub(via.channel())
+        .withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .memberAdd(MemberAddRequest.newBuilder().addPeerURLs(peerUrl).setIsLearner(learner).build()));
+  }
+
+  /**
+   * Runs a membership call again while the member refuses it as "etcdserver: unhealthy cluster" (etcd's strict
+   * reconfiguration check: a voter not connected for the last 5 s, e.g. just restarted or healed), for at most
+   * {@link #UNHEALTHY_WAIT_MS}. Safe for non-idempotent calls: that refusal comes before anything is proposed.
+   */
+  static <T> T whileUnhealthy(Supplier<T> call) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(UNHEALTHY_WAIT_MS);
+    while (true) {
+      try {
+        return call.get();
+      } catch (StatusRuntimeException e) {
+        boolean unhealthy = e.getStatus().getCode() == Status.Code.UNAVAILABLE
+            && UNHEALTHY.equals(e.getStatus().getDescription());
+        if (!unhealthy || System.nanoTime() - deadline >= 0) {
+          throw e;
+        }
+        try {
+          Thread.sleep(UNHEALTHY_RETRY_MS);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   static void promote(Node via, long id) {

@@ -30,8 +30,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * etcd's Cluster service. Adds, removals and promotions go through Raft as membership entries (one at a time);
  * a peer-URL update as an ordinary entry. Each answers once this member applied it, with the members after it.
- * The checks before proposing are etcd 3.4's (strict reconfiguration on). A promotion is decided by the leader,
- * which alone knows whether the learner is in sync: other members forward it there.
+ * The checks before proposing are etcd 3.4's, with strict reconfiguration on: nothing is added unless every voter
+ * has been connected to this member for the last 5 s, and a connected voter is not removed if the voters left
+ * that are would lack a quorum ("etcdserver: unhealthy cluster"). A promotion is decided by the leader, which
+ * alone knows whether the learner is in sync: other members forward it there.
  */
 public final class ClusterService extends ClusterGrpc.ClusterImplBase {
   private final Headers headers;
@@ -59,7 +61,8 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   private MembershipRules rules() {
     ClusterState c = member.cluster();
-    return new MembershipRules(c.group(), c.removedIds(), c.members());
+    return new MembershipRules(c.group(), c.removedIds(), c.members(), new MembershipRules.Connectivity(
+        member.memberId(), member::peerActiveSinceNanos, System.nanoTime()));
   }
 
   @Override

@@ -9,24 +9,53 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongUnaryOperator;
 
 /**
  * etcd 3.4's checks before a membership change (RaftCluster.ValidateConfigurationChange and the strict
- * reconfiguration checks IsReadyTo{Add,Remove,Promote}...), over one view of the group. Each returns null when
- * the change may go ahead, else etcd's status. A member counts as started once it has published its name.
+ * reconfiguration checks IsReadyTo{Add,Remove,Promote}..., mayAddMember, mayRemoveMember), over one view of the
+ * group and of this member's peer connections. Each returns null when the change may go ahead, else etcd's
+ * status. A member counts as started once it has published its name; a peer counts as connected once this member
+ * has been connected to it without a break for {@link #HEALTH_INTERVAL_MS} (etcd's HealthInterval).
  */
 public final class MembershipRules {
   /** etcd 3.4 allows one learner at a time. */
   public static final int MAX_LEARNERS = 1;
+  /** etcd's HealthInterval: how long a peer must have been connected to count towards a healthy cluster. */
+  public static final long HEALTH_INTERVAL_MS = 5000;
+
+  /**
+   * What this member knows of its peer connections at one instant.
+   *
+   * @param selfId this member (always connected to itself)
+   * @param activeSinceNanos a peer's id to since when (System.nanoTime) it has been connected, 0 if it is not
+   * @param nowNanos the instant (System.nanoTime)
+   */
+  public record Connectivity(long selfId, LongUnaryOperator activeSinceNanos, long nowNanos) {
+    boolean active(long id) {
+      return id == selfId || activeSinceNanos.applyAsLong(id) != 0;
+    }
+
+    /** Connected without a break for at least the health interval (etcd's isConnectedSince). */
+    boolean healthy(long id) {
+      long since = activeSinceNanos.applyAsLong(id);
+      return id == selfId
+          || (since != 0 && nowNanos - since >= TimeUnit.MILLISECONDS.toNanos(HEALTH_INTERVAL_MS));
+    }
+  }
 
   private final Map<Long, ClusterMember> group;
   private final Set<Long> removed;
   private final Map<Long, MemberAttributes> published;
+  private final Connectivity peers;
 
-  public MembershipRules(Map<Long, ClusterMember> group, Set<Long> removed, Map<Long, MemberAttributes> published) {
+  public MembershipRules(Map<Long, ClusterMember> group, Set<Long> removed, Map<Long, MemberAttributes> published,
+      Connectivity peers) {
     this.group = group;
     this.removed = removed;
     this.published = published;
+    this.peers = peers;
   }
 
   /** Parses peer URLs as etcd's types.NewURLs does (http with host and port, no path); null if invalid. */
@@ -56,6 +85,9 @@ public final class MembershipRules {
     if (!learner && !readyToAddVoter()) {
       return MemberErrors.NOT_ENOUGH_STARTED;
     }
+    if (healthyVoters() < voters()) {
+      return MemberErrors.UNHEALTHY; // etcd's mayAddMember: every voter connected for the health interval
+    }
     if (removed.contains(id)) {
       return MemberErrors.NOT_FOUND;
     }
@@ -76,10 +108,17 @@ public final class MembershipRules {
     if (m == null) {
       return MemberErrors.NOT_FOUND;
     }
-    if (!m.getIsLearner() && !readyToRemoveVoter(id)) {
+    if (m.getIsLearner()) {
+      return null;
+    }
+    if (!readyToRemoveVoter(id)) {
       return MemberErrors.NOT_ENOUGH_STARTED;
     }
-    return null;
+    if (!peers.active(id)) {
+      return null; // a member that is down is not part of the working quorum: removing it is safe
+    }
+    // the voters left, counting only those connected for the health interval, must still make a quorum
+    return healthyVoters() - 1 < 1 + (voters() - 1) / 2 ? MemberErrors.UNHEALTHY : null;
   }
 
   public Status update(long id, List<String> peerUrls) {
@@ -104,6 +143,14 @@ public final class MembershipRules {
   /** etcd's isLearnerReady: the learner's match is at least 90% of the leader's. */
   public static boolean inSync(long learnerMatch, long leaderMatch) {
     return learnerMatch < 0 || (double) learnerMatch >= leaderMatch * 0.9;
+  }
+
+  private int voters() {
+    return (int) group.values().stream().filter(m -> !m.getIsLearner()).count();
+  }
+
+  private int healthyVoters() {
+    return (int) group.values().stream().filter(m -> !m.getIsLearner() && peers.healthy(m.getId())).count();
   }
 
   private boolean urlTaken(List<String> urls, long except) {

@@ -67,6 +67,8 @@ final class PeerSender implements AutoCloseable {
   private long nextAttemptNanos = System.nanoTime();
   /** When an idle sender may re-open a failed stream (sender thread only). */
   private long nextProbeNanos = System.nanoTime();
+  /** Since when the peer has been connected without a break (System.nanoTime), 0 while it is not. */
+  private volatile long activeSinceNanos;
 
   /** One gRPC client stream and whether it has failed. */
   private static final class StreamState {
@@ -199,6 +201,7 @@ final class PeerSender implements AutoCloseable {
     while (running) {
       try {
         byte[] first = queue.poll(100, TimeUnit.MILLISECONDS);
+        trackActivity();
         if (first == null) {
           keepConnected();
           continue;
@@ -263,6 +266,26 @@ final class PeerSender implements AutoCloseable {
       nextProbeNanos = now + TimeUnit.MILLISECONDS.toNanos(limits.backoffMaxMs());
     } else if (s == null && now - nextProbeNanos >= 0 && now - nextAttemptNanos >= 0) {
       currentStream();
+    }
+  }
+
+  /**
+   * Since when (System.nanoTime) this peer has been connected without a break, 0 while it is not: etcd's
+   * rafthttp ActiveSince, which its strict reconfiguration checks read. Sampled by the sender thread at least
+   * every 100 ms (when idle) and after every batch; a stream that fails or a channel that leaves READY resets it.
+   */
+  long activeSinceNanos() {
+    return activeSinceNanos;
+  }
+
+  private void trackActivity() {
+    StreamState s = stream;
+    boolean up = s != null && !s.broken && channel.getState(false) == io.grpc.ConnectivityState.READY;
+    if (!up) {
+      activeSinceNanos = 0;
+    } else if (activeSinceNanos == 0) {
+      long now = System.nanoTime();
+      activeSinceNanos = now == 0 ? 1 : now;
     }
   }
 

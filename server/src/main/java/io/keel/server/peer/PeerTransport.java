@@ -161,6 +161,12 @@ public final class PeerTransport implements AutoCloseable {
     }
   }
 
+  /** Since when (System.nanoTime) the peer has been connected without a break; 0 if it is not (or unknown). */
+  public long activeSinceNanos(long peerId) {
+    PeerSender s = senders.get(peerId);
+    return s == null ? 0 : s.activeSinceNanos();
+  }
+
   /** Queues a message for a peer; false if it was dropped (unknown peer or full queue). Never blocks. */
   public boolean send(long peerId, byte[] message) {
     PeerSender s = senders.get(peerId);

@@ -379,6 +379,11 @@ public final class RaftMember implements AutoCloseable {
     return alarms;
   }
 
+  /** Since when (System.nanoTime) this member has been connected to a peer without a break; 0 if it is not. */
+  public long peerActiveSinceNanos(long peerId) {
+    return transport.activeSinceNanos(peerId);
+  }
+
   public ClusterState cluster() {
     return cluster;
   }

@@ -198,6 +198,29 @@ class PeerTransportTest {
     });
   }
 
+  /**
+   * gRPC's channel backs off its own reconnects (up to 2 min) while a peer is down; the sender's shorter backoff
+   * must reach a peer that comes back after a long outage soon after, not when the channel's timer fires.
+   */
+  @Test
+  void aPeerDownForLongIsReachedSoonAfterItComesBack() throws IOException {
+    int port = freePort();
+    startA(port); // nobody listens for 10 s: the channel's reconnect backoff grows past 6 s
+    long downUntil = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    for (long i = 0; System.nanoTime() - downUntil < 0; i++) {
+      a.send(2, msg(i));
+      sleepMs(50);
+    }
+    startB(CLUSTER, port);
+    long upAt = System.nanoTime();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      a.send(2, msg(1_000_000));
+      return receivedByB.stream().anyMatch(r -> r[1] == 1_000_000);
+    });
+    assertThat(Duration.ofNanos(System.nanoTime() - upAt)).as("reached after it came back")
+        .isLessThan(Duration.ofSeconds(4));
+  }
+
   @Test
   void refusesAStreamFromAnotherCluster() throws IOException {
     int port = freePort();
