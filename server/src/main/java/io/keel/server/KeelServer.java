@@ -4,44 +4,35 @@ import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
-import io.keel.proto.peer.RaftPeerGrpc;
-import java.util.concurrent.Executor;
-import io.keel.proto.etcdserverpb.KVGrpc;
-import io.keel.server.api.OffloadInterceptor;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.keel.kvstore.MvccStore;
 import io.keel.kvstore.RequestValidator;
+import io.keel.proto.etcdserverpb.KVGrpc;
 import io.keel.proto.etcdserverpb.Member;
 import io.keel.proto.etcdserverpb.ResponseHeader;
-import io.keel.proto.internal.MemberAttributes;
-import io.grpc.ServerInterceptors;
 import io.keel.proto.internal.ClusterMember;
+import io.keel.proto.internal.MemberAttributes;
+import io.keel.proto.peer.RaftPeerGrpc;
 import io.keel.server.api.ClusterService;
+import io.keel.server.api.Headers;
+import io.keel.server.api.KvService;
+import io.keel.server.api.MaintenanceService;
+import io.keel.server.api.OffloadInterceptor;
+import io.keel.server.api.RequireLeaderInterceptor;
 import io.keel.server.cluster.JoinBootstrap;
 import io.keel.server.cluster.JoinBootstrap.Joined;
 import io.keel.server.cluster.LearnerInterceptor;
 import io.keel.server.cluster.MemberErrors;
 import io.keel.server.cluster.PromoteForwarder;
-import io.keel.server.api.Headers;
-import io.keel.server.api.KvService;
-import io.keel.server.api.MaintenanceService;
-import io.keel.server.api.RequireLeaderInterceptor;
 import io.keel.server.lease.LeaseService;
 import io.keel.server.lease.Leases;
 import io.keel.server.maintenance.QuotaGuard;
+import io.keel.server.metrics.MetricsHttpServer;
 import io.keel.server.raft.RaftMember;
 import io.keel.watch.WatchConfig;
 import io.keel.watch.WatchHub;
 import io.keel.watch.WatchService;
-import io.keel.server.metrics.MetricsHttpServer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -56,10 +47,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -85,11 +84,8 @@ public final class KeelServer implements AutoCloseable {
   private PromoteForwarder promoteForwarder;
   private WatchHub watchHub;
   /** Receives Raft snapshots from peers (one install at a time; the receiver bounds it). */
-  private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "keel-snapshot-receive");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService snapshotExecutor =
+      Executors.newSingleThreadExecutor(DaemonThreads.named("keel-snapshot-receive"));
   /** Client calls that may block (maintenance, cluster, lease, watch); bounded, see OffloadInterceptor. */
   private final ThreadPoolExecutor blockingCalls = pool("keel-grpc-call", 0, MAX_BLOCKING_CALL_THREADS,
       new SynchronousQueue<>());
@@ -121,12 +117,8 @@ public final class KeelServer implements AutoCloseable {
   }
 
   private static ThreadPoolExecutor pool(String name, int core, int max, BlockingQueue<Runnable> queue) {
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor p = new ThreadPoolExecutor(core, max, 60, TimeUnit.SECONDS, queue, r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    ThreadPoolExecutor p = new ThreadPoolExecutor(core, max, 60, TimeUnit.SECONDS, queue,
+        DaemonThreads.numbered(name));
     p.allowCoreThreadTimeOut(core > 0);
     return p;
   }

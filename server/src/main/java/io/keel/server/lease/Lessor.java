@@ -1,6 +1,7 @@
 package io.keel.server.lease;
 
 import io.keel.kvstore.LeaseTable;
+import io.keel.server.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -93,11 +94,8 @@ public final class Lessor implements LeaseTable.Listener, AutoCloseable {
     Gauge.builder("keel.lease.primary", this, l -> l.primaryTerm != 0 ? 1 : 0)
         .description("1 while this member tracks lease expiry (leader)").register(registry);
     table.addListener(this);
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "keel-lessor-" + Long.toHexString(memberId));
-      t.setDaemon(true);
-      return t;
-    });
+    this.timer = Executors.newSingleThreadScheduledExecutor(
+        DaemonThreads.named("keel-lessor-" + Long.toHexString(memberId)));
     timer.scheduleWithFixedDelay(this::tick, settings.tickMs(), settings.tickMs(), TimeUnit.MILLISECONDS);
   }
 

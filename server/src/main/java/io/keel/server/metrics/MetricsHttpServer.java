@@ -2,6 +2,7 @@ package io.keel.server.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.keel.server.DaemonThreads;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,11 +29,7 @@ public final class MetricsHttpServer implements AutoCloseable {
       boolean ok = healthy.getAsBoolean();
       reply(ex, ok ? 200 : 503, "application/json", "{\"health\":\"" + ok + "\"}");
     });
-    executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "keel-metrics-http");
-      t.setDaemon(true);
-      return t;
-    });
+    executor = Executors.newFixedThreadPool(2, DaemonThreads.named("keel-metrics-http"));
     http.setExecutor(executor);
     http.start();
   }

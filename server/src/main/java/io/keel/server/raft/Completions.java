@@ -1,5 +1,6 @@
 package io.keel.server.raft;
 
+import io.keel.server.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Answers clients off the Raft thread. Completing a write's or a read's future runs its continuation (encoding
@@ -30,14 +30,11 @@ final class Completions implements AutoCloseable {
   private List<Runnable> batch = new ArrayList<>();
 
   Completions(String name, int threads, int queueCapacityTasks, MeterRegistry registry) {
-    AtomicInteger n = new AtomicInteger();
     this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-        new ArrayBlockingQueue<>(queueCapacityTasks), r -> {
-          Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        }, (task, executor) -> task.run()); // full or shut down: the caller runs it (CallerRunsPolicy would
-                                              // discard it after shutdown, leaving a client to time out)
+        new ArrayBlockingQueue<>(queueCapacityTasks), DaemonThreads.numbered(name),
+        // full or shut down: the caller runs it (CallerRunsPolicy would discard it after shutdown, leaving a
+        // client to time out)
+        (task, executor) -> task.run());
     this.inline = Counter.builder("keel.raft.completions").tag("where", "raft_thread").register(registry);
     this.handedOff = Counter.builder("keel.raft.completions").tag("where", "pool").register(registry);
   }

@@ -1,5 +1,6 @@
 package io.keel.server.raft;
 
+import io.keel.server.DaemonThreads;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,11 +47,7 @@ final class Proposals implements AutoCloseable {
     this.counter = new AtomicLong((System.currentTimeMillis() << 8) & 0xFFFF_FFFF_FFFFL);
     this.maxPending = maxPending;
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "keel-proposal-timeouts");
-      t.setDaemon(true);
-      return t;
-    });
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keel-proposal-timeouts"));
     sweeper.scheduleWithFixedDelay(this::expire, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
   }
 

@@ -5,6 +5,7 @@ import io.keel.kvstore.StoreCheckpoint;
 import io.keel.proto.peer.SnapshotMeta;
 import io.keel.raft.ConfState;
 import io.keel.raft.codec.RaftCodec;
+import io.keel.server.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -73,11 +74,7 @@ final class Snapshotter {
     this.preflushDuration = Timer.builder("keel.snapshot.preflush.duration")
         .description("background memtable flush before a periodic snapshot").register(registry);
     this.flusher = new java.util.concurrent.ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
-        new java.util.concurrent.ArrayBlockingQueue<>(1), r -> {
-          Thread t = new Thread(r, "keel-snapshot-preflush");
-          t.setDaemon(true);
-          return t;
-        });
+        new java.util.concurrent.ArrayBlockingQueue<>(1), DaemonThreads.named("keel-snapshot-preflush"));
     flusher.allowCoreThreadTimeOut(true); // no idle thread between snapshots (nor after the member closes)
   }
 
