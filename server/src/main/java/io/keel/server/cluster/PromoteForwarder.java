@@ -7,7 +7,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.keel.proto.etcdserverpb.ClusterGrpc;
@@ -15,9 +14,6 @@ import io.keel.proto.etcdserverpb.MemberPromoteRequest;
 import io.keel.proto.etcdserverpb.MemberPromoteResponse;
 import io.keel.proto.internal.MemberAttributes;
 import io.keel.server.api.EtcdStatus;
-import java.net.URI;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
@@ -35,8 +31,7 @@ public final class PromoteForwarder implements AutoCloseable {
   private final LongSupplier leaderId;
   private final LongFunction<MemberAttributes> published;
   private final long requestTimeoutMs;
-  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
-  private volatile boolean closed;
+  private final MemberChannels channels = new MemberChannels();
 
   public PromoteForwarder(LongSupplier leaderId, LongFunction<MemberAttributes> published, long requestTimeoutMs) {
     this.leaderId = leaderId;
@@ -59,14 +54,11 @@ public final class PromoteForwarder implements AutoCloseable {
   public void forward(MemberPromoteRequest req, StreamObserver<MemberPromoteResponse> out) {
     long leader = leaderId.getAsLong();
     MemberAttributes attrs = leader == 0 ? null : published.apply(leader);
-    if (Boolean.TRUE.equals(WAS_FORWARDED.get()) || closed || attrs == null || attrs.getClientUrlsCount() == 0) {
+    ManagedChannel ch = attrs == null || attrs.getClientUrlsCount() == 0 ? null : channels.get(attrs.getClientUrls(0));
+    if (Boolean.TRUE.equals(WAS_FORWARDED.get()) || ch == null) {
       out.onError((leader == 0 ? EtcdStatus.NO_LEADER : EtcdStatus.NOT_LEADER).asRuntimeException());
       return;
     }
-    ManagedChannel ch = channels.computeIfAbsent(attrs.getClientUrls(0), u -> {
-      URI uri = URI.create(u);
-      return NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort()).usePlaintext().build();
-    });
     Metadata md = new Metadata();
     md.put(FORWARDED, "1");
     ClusterGrpc.newStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
@@ -75,8 +67,6 @@ public final class PromoteForwarder implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    channels.values().forEach(ManagedChannel::shutdownNow);
-    channels.clear();
+    channels.close();
   }
 }

@@ -2,7 +2,6 @@ package io.keel.server.lease;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.keel.proto.etcdserverpb.LeaseGrpc;
@@ -12,9 +11,7 @@ import io.keel.proto.etcdserverpb.LeaseTimeToLiveRequest;
 import io.keel.proto.etcdserverpb.LeaseTimeToLiveResponse;
 import io.keel.proto.internal.MemberAttributes;
 import io.keel.server.api.EtcdStatus;
-import java.net.URI;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import io.keel.server.cluster.MemberChannels;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
@@ -33,9 +30,8 @@ final class LeaderForwarder implements AutoCloseable {
   private final LongFunction<MemberAttributes> published;
   private final long requestTimeoutMs;
   private final int maxInFlight;
-  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final MemberChannels channels = new MemberChannels();
   private final AtomicInteger inFlight = new AtomicInteger();
-  private volatile boolean closed;
 
   LeaderForwarder(LongSupplier leaderId, LongFunction<MemberAttributes> published, long requestTimeoutMs,
       int maxInFlight) {
@@ -47,18 +43,11 @@ final class LeaderForwarder implements AutoCloseable {
 
   /** The leader's Lease stub, or null while no leader (or its client URL) is known. */
   private LeaseGrpc.LeaseStub leaderStub(long leader) {
-    if (leader == 0 || closed) {
+    MemberAttributes attrs = leader == 0 ? null : published.apply(leader);
+    ManagedChannel ch = attrs == null || attrs.getClientUrlsCount() == 0 ? null : channels.get(attrs.getClientUrls(0));
+    if (ch == null) {
       return null;
     }
-    MemberAttributes attrs = published.apply(leader);
-    if (attrs == null || attrs.getClientUrlsCount() == 0) {
-      return null;
-    }
-    String url = attrs.getClientUrls(0);
-    ManagedChannel ch = channels.computeIfAbsent(url, u -> {
-      URI uri = URI.create(u);
-      return NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort()).usePlaintext().build();
-    });
     Metadata md = new Metadata();
     md.put(FORWARDED, "1");
     return LeaseGrpc.newStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
@@ -180,8 +169,6 @@ final class LeaderForwarder implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    channels.values().forEach(ManagedChannel::shutdownNow);
-    channels.clear();
+    channels.close();
   }
 }

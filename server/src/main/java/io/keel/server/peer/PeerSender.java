@@ -310,6 +310,11 @@ final class PeerSender implements AutoCloseable {
     if (now - nextAttemptNanos < 0) {
       return null;
     }
+    if (channel.getState(false) == io.grpc.ConnectivityState.TRANSIENT_FAILURE) {
+      // gRPC backs off its own reconnects up to 2 min: a peer back after a long outage would wait for that
+      // timer. This sender's backoff (at most backoffMaxMs) decides when to try again.
+      channel.resetConnectBackoff();
+    }
     StreamState fresh = new StreamState();
     RaftPeerGrpc.newStub(channel).stream(new ClientResponseObserver<PeerBatch, PeerStreamEnd>() {
       @Override
