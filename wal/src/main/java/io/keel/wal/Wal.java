@@ -7,6 +7,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -163,6 +164,43 @@ public final class Wal implements AutoCloseable {
    */
   public void writeSync(List<WalEntry> entries, HardState hardState) {
     await(append(entries, hardState));
+  }
+
+  /**
+   * Like {@link #writeSync(List, HardState)} for entries of any total size: entries that do not fit one record
+   * ({@link WalOptions#maxRecordBytes}) are written as several consecutive records, queued together (so one
+   * group commit usually covers them all), and the call returns once all are fsynced. {@code prefixHardState}
+   * goes with the first record and {@code hardState} with the last, so a crash between them leaves a log a
+   * restart accepts: the caller passes the new term and vote with the commit already durable as the prefix, and
+   * the new commit only once every entry it may cover is written. One record: as writeSync.
+   *
+   * @throws IllegalArgumentException if a single entry does not fit a record
+   */
+  public void writeSyncSplit(List<WalEntry> entries, HardState prefixHardState, HardState hardState) {
+    List<List<WalEntry>> parts = new ArrayList<>();
+    List<WalEntry> part = new ArrayList<>();
+    for (WalEntry e : entries) {
+      part.add(e);
+      if (part.size() > 1 && Records.batchFrameBytes(part) > options.maxRecordBytes()) {
+        part.remove(part.size() - 1);
+        parts.add(part);
+        part = new ArrayList<>();
+        part.add(e);
+      }
+    }
+    parts.add(part);
+    if (parts.size() == 1) {
+      writeSync(entries, hardState);
+      return;
+    }
+    List<CompletableFuture<Void>> written = new ArrayList<>(parts.size());
+    for (int i = 0; i < parts.size(); i++) {
+      HardState hs = i == 0 ? prefixHardState : i == parts.size() - 1 ? hardState : null;
+      written.add(append(parts.get(i), hs));
+    }
+    for (CompletableFuture<Void> f : written) {
+      await(f); // in order: the first failure is the one reported
+    }
   }
 
   /** Durably records that the log up to {@code index} (inclusive) is in a snapshot; blocks until fsynced. */

@@ -46,6 +46,23 @@ class WalTest {
   }
 
   @Test
+  void aWriteLargerThanOneRecordIsSplitInOrderAndRecoveredWhole() throws Exception {
+    List<WalEntry> many = entries(2, 201, 3); // ~20 KB of entries: at least five 4 KB records
+    try (Wal w = Wal.open(small(dir))) {
+      w.writeSync(entries(1, 1, 1), new HardState(1, 0, 1));
+      assertThatThrownBy(() -> w.writeSync(many, new HardState(3, 0, 150)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exceeds maxRecordBytes");
+      w.writeSyncSplit(many, new HardState(3, 0, 1), new HardState(3, 0, 150));
+      assertThatThrownBy(() -> w.writeSyncSplit(List.of(new WalEntry(202, 3, new byte[5000])), null, null))
+          .as("one entry larger than a record").isInstanceOf(IllegalArgumentException.class);
+      w.writeSyncSplit(entries(202, 203, 3), null, new HardState(3, 0, 203)); // one record: as writeSync
+    }
+    Recovered r = reopen(small(dir));
+    assertThat(r.entries()).containsExactlyElementsOf(concat(concat(entries(1, 1, 1), many), entries(202, 203, 3)));
+    assertThat(r.hardState()).isEqualTo(new HardState(3, 0, 203));
+  }
+
+  @Test
   void rollsSegmentsAndKeepsStateAcrossThem() throws Exception {
     SimpleMeterRegistry reg = new SimpleMeterRegistry();
     try (Wal w = Wal.open(small(dir).meterRegistry(reg))) {
