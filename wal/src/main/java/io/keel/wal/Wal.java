@@ -177,22 +177,25 @@ public final class Wal implements AutoCloseable {
    * @throws IllegalArgumentException if a single entry does not fit a record
    */
   public void writeSyncSplit(List<WalEntry> entries, HardState prefixHardState, HardState hardState) {
-    List<List<WalEntry>> parts = new ArrayList<>();
-    List<WalEntry> part = new ArrayList<>();
-    for (WalEntry e : entries) {
-      part.add(e);
-      if (part.size() > 1 && Records.batchFrameBytes(part) > options.maxRecordBytes()) {
-        part.remove(part.size() - 1);
-        parts.add(part);
-        part = new ArrayList<>();
-        part.add(e);
-      }
-    }
-    parts.add(part);
-    if (parts.size() == 1) {
-      writeSync(entries, hardState);
+    if (Records.batchFrameBytes(entries) <= options.maxRecordBytes()) {
+      writeSync(entries, hardState); // the usual case: one record
       return;
     }
+    long emptyBytes = Records.batchFrameBytes(List.of());
+    List<List<WalEntry>> parts = new ArrayList<>();
+    List<WalEntry> part = new ArrayList<>();
+    long partBytes = emptyBytes;
+    for (WalEntry e : entries) {
+      long entryBytes = Records.batchFrameBytes(List.of(e)) - emptyBytes;
+      if (!part.isEmpty() && partBytes + entryBytes > options.maxRecordBytes()) {
+        parts.add(part);
+        part = new ArrayList<>();
+        partBytes = emptyBytes;
+      }
+      part.add(e);
+      partBytes += entryBytes;
+    }
+    parts.add(part);
     List<CompletableFuture<Void>> written = new ArrayList<>(parts.size());
     for (int i = 0; i < parts.size(); i++) {
       HardState hs = i == 0 ? prefixHardState : i == parts.size() - 1 ? hardState : null;
