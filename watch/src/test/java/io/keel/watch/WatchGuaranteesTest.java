@@ -35,14 +35,15 @@ class WatchGuaranteesTest {
 
   @Test
   void guaranteesHoldOverSeeds() throws Exception {
-    double slow = 0;
     double overflows = 0;
+    int slowSeeds = 0;
     for (long seed = 1; seed <= 12; seed++) {
       double[] c = runSeed(seed);
-      slow += c[0];
+      slowSeeds += c[0] > 0 ? 1 : 0;
       overflows += c[1];
     }
-    assertThat(slow).as("stalled streams sent watchers to catch-up").isPositive();
+    // measured: 7-9 of the 12 seeds (the others' pipeline overflowed first, which also means catch-up)
+    assertThat(slowSeeds).as("seeds where stalled streams sent watchers to catch-up").isGreaterThanOrEqualTo(3);
     assertThat(overflows).as("the pipeline overflowed in some seeds").isPositive();
   }
 
@@ -64,6 +65,12 @@ class WatchGuaranteesTest {
         sinks.add(sink);
         sessions.add(f.hub.open(sink));
       }
+      // Session 0 stays stalled through all the writes, with a watch on every key written: its stream must go
+      // slow and catch up, whatever the machine's speed (random stalls alone may miss it on a fast one).
+      sinks.get(0).setReady(false);
+      WatchCreateRequest held = HubFixture.prefix("k/").setWatchId(100).build();
+      f.hub.create(sessions.get(0), held);
+      specs.add(new Spec(sessions.get(0), sinks.get(0), 100, held));
       AtomicBoolean writing = new AtomicBoolean(true);
       List<Thread> writers = new ArrayList<>();
       for (int w = 0; w < 3; w++) {
@@ -75,7 +82,7 @@ class WatchGuaranteesTest {
       Thread staller = new Thread(() -> {
         Random r = new Random(seed * 7);
         while (writing.get()) {
-          sinks.get(r.nextInt(sinks.size())).setReady(r.nextInt(3) > 0);
+          sinks.get(1 + r.nextInt(sinks.size() - 1)).setReady(r.nextInt(3) > 0);
           sleep(1 + r.nextInt(3));
         }
       });
